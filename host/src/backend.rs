@@ -1,0 +1,149 @@
+//! The host's view of an open backend: the plugin's trait object behind ordinary Rust methods
+//! that return `Result`, with the capabilities read once. The generic pipeline talks to this type
+//! only, never to abi_stable types, and never to a protocol.
+
+use std::{fmt, io::Read, sync::Arc};
+
+use ferry_plugin_api::{
+    io::{reader_box, ReaderBoxRead},
+    BackendBox, BackendError, Capabilities, Entry, ErrorKind, HashAlgo, Listing,
+};
+
+use crate::plugins::{host_services::HostServices, LoadedPlugin};
+
+/// One open backend instance.
+pub struct Backend {
+    inner: BackendBox,
+    plugin: Arc<LoadedPlugin>,
+    capabilities: Capabilities,
+    label: String,
+}
+
+impl fmt::Debug for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Backend")
+            .field("plugin", &self.plugin.name())
+            .field("label", &self.label)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Backend {
+    /// Opens an instance of `plugin` with `options` (a TOML table). `label` names it in messages
+    /// (the target as the user wrote it, without secrets).
+    pub fn open(
+        plugin: Arc<LoadedPlugin>,
+        options: &toml::Table,
+        label: &str,
+    ) -> Result<Self, BackendError> {
+        let options_toml = toml::to_string(options).map_err(|e| {
+            BackendError::new(
+                ErrorKind::INVALID_CONFIG,
+                format!("cannot encode options: {e}"),
+            )
+        })?;
+        let inner = plugin.open(&options_toml, HostServices::for_plugin(plugin.name()))?;
+        let capabilities = inner.capabilities();
+        Ok(Backend {
+            inner,
+            plugin,
+            capabilities,
+            label: label.to_string(),
+        })
+    }
+
+    /// The plugin this instance came from.
+    pub fn plugin(&self) -> &LoadedPlugin {
+        &self.plugin
+    }
+
+    /// What the instance can do.
+    pub fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
+    /// The target as shown to the user.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Lists one directory.
+    pub fn list(&self, dir: &str) -> Result<Listing, BackendError> {
+        self.inner.list(dir.into()).into_result()
+    }
+
+    /// Describes one path.
+    pub fn stat(&self, path: &str) -> Result<Entry, BackendError> {
+        self.inner.stat(path.into()).into_result()
+    }
+
+    /// Opens a file for reading from `offset`.
+    pub fn open_read(
+        &self,
+        path: &str,
+        offset: u64,
+    ) -> Result<impl Read + Send + 'static, BackendError> {
+        let reader = self.inner.open_read(path.into(), offset).into_result()?;
+        Ok(ReaderBoxRead::new(reader))
+    }
+
+    /// Writes a file from `source`, returning the entry as the backend now reports it.
+    pub fn write(
+        &self,
+        path: &str,
+        source: impl Read + Send + 'static,
+        size: Option<u64>,
+        mtime_ns: Option<i64>,
+    ) -> Result<Entry, BackendError> {
+        let source = reader_box(source, path);
+        self.inner
+            .write(path.into(), source, size.into(), mtime_ns.into())
+            .into_result()
+    }
+
+    /// Deletes a file (missing is fine).
+    pub fn delete(&self, path: &str) -> Result<(), BackendError> {
+        self.inner.delete(path.into()).into_result()
+    }
+
+    /// Creates a directory and its parents (existing is fine).
+    pub fn mkdir(&self, path: &str) -> Result<(), BackendError> {
+        self.inner.mkdir(path.into()).into_result()
+    }
+
+    /// Removes a directory, recursively if asked (missing is fine).
+    pub fn rmdir(&self, path: &str, recursive: bool) -> Result<(), BackendError> {
+        self.inner.rmdir(path.into(), recursive).into_result()
+    }
+
+    /// Renames a file or directory.
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), BackendError> {
+        self.inner.rename(from.into(), to.into()).into_result()
+    }
+
+    /// Sets a file's modification time.
+    pub fn set_mtime(&self, path: &str, mtime_ns: i64) -> Result<(), BackendError> {
+        self.inner.set_mtime(path.into(), mtime_ns).into_result()
+    }
+
+    /// Hashes a file on the backend's side.
+    pub fn checksum(&self, path: &str, algo: HashAlgo) -> Result<String, BackendError> {
+        self.inner
+            .checksum(path.into(), algo)
+            .into_result()
+            .map(|s| s.into_string())
+    }
+
+    /// The trait object itself, for the conformance suite.
+    pub fn as_box(&self) -> &BackendBox {
+        &self.inner
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Err(e) = self.inner.close().into_result() {
+            eprintln!("ferry: warning: closing {}: {e}", self.label);
+        }
+    }
+}

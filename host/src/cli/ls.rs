@@ -1,0 +1,247 @@
+//! `ferry ls TARGET [-r] [--long] [--tree]`: list a target through its backend plugin. Sizes are
+//! exact bytes; directories end in `/`. A directory that cannot be listed, or an entry the
+//! backend could not report, is an error on stderr and exit code 1; the rest is still listed.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use ferry_plugin_api::{Entry, EntryKind};
+
+use super::GlobalArgs;
+use crate::{backend::Backend, target::Target};
+
+/// Arguments of `ferry ls`.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// A local path or a URL (ftp://…, exist://…, file://…)
+    pub target: String,
+
+    /// List subdirectories too
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    /// Show kind and modification time as well
+    #[arg(short, long)]
+    pub long: bool,
+
+    /// Draw the tree (implies --recursive)
+    #[arg(long, conflicts_with = "long")]
+    pub tree: bool,
+}
+
+struct Listed {
+    path: String,
+    depth: usize,
+    entry: Entry,
+}
+
+/// Runs `ferry ls`.
+pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<ExitCode> {
+    let registry = global.registry();
+    let target = Target::resolve(&args.target, global.backend.as_deref(), &registry)?;
+    let backend = target.open()?;
+    let root = backend
+        .stat("")
+        .map_err(|e| anyhow::anyhow!("{}: {e}", target.label))?;
+    let mut listed = Vec::new();
+    let mut failed = false;
+    if root.is_dir() {
+        walk(
+            &backend,
+            "",
+            0,
+            args.recursive || args.tree,
+            &mut listed,
+            &mut failed,
+        );
+    } else {
+        listed.push(Listed {
+            path: root.name.to_string(),
+            depth: 0,
+            entry: root,
+        });
+    }
+    if args.tree {
+        print_tree(&target.label, &listed);
+    } else {
+        for item in &listed {
+            println!("{}", format_line(item, args.long));
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn walk(
+    backend: &Backend,
+    dir: &str,
+    depth: usize,
+    recursive: bool,
+    out: &mut Vec<Listed>,
+    failed: &mut bool,
+) {
+    let listing = match backend.list(dir) {
+        Ok(listing) => listing,
+        Err(e) => {
+            eprintln!(
+                "ferry: error: cannot list `{}`: {e}",
+                if dir.is_empty() { "." } else { dir }
+            );
+            *failed = true;
+            return;
+        }
+    };
+    for problem in listing.problems.iter() {
+        eprintln!("ferry: error: {problem}");
+        *failed = true;
+    }
+    let mut entries: Vec<Entry> = Vec::with_capacity(listing.entries.len());
+    for entry in listing.entries {
+        match Entry::validate_name(&entry.name) {
+            Ok(()) => entries.push(entry),
+            Err(why) => {
+                eprintln!(
+                    "ferry: error: refused an entry of `{dir}` named {:?}: {why}",
+                    entry.name.as_str()
+                );
+                *failed = true;
+            }
+        }
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    for entry in entries {
+        let path = if dir.is_empty() {
+            entry.name.to_string()
+        } else {
+            format!("{dir}/{}", entry.name)
+        };
+        let descend = recursive && entry.is_dir();
+        out.push(Listed {
+            path: path.clone(),
+            depth,
+            entry,
+        });
+        if descend {
+            walk(backend, &path, depth + 1, recursive, out, failed);
+        }
+    }
+}
+
+fn format_line(item: &Listed, long: bool) -> String {
+    let entry = &item.entry;
+    let size = if entry.is_file() {
+        entry.size.to_string()
+    } else {
+        "-".to_string()
+    };
+    let name = display_name(&item.path, entry);
+    if long {
+        let mtime = entry
+            .mtime_ns
+            .into_option()
+            .map(format_time)
+            .unwrap_or_else(|| "-".into());
+        format!("{:<7} {size:>12}  {mtime:<19}  {name}", entry.kind.name())
+    } else {
+        format!("{size:>12}  {name}")
+    }
+}
+
+fn display_name(path: &str, entry: &Entry) -> String {
+    match entry.kind {
+        EntryKind::DIRECTORY => format!("{path}/"),
+        EntryKind::SYMLINK => match entry.link_target.as_ref().into_option() {
+            Some(target) => format!("{path} -> {target}"),
+            None => path.to_string(),
+        },
+        _ => path.to_string(),
+    }
+}
+
+fn print_tree(label: &str, listed: &[Listed]) {
+    println!("{label}");
+    // open[level]: does the ancestor at `level` have siblings still to come (draw a `│`)?
+    let mut open: Vec<bool> = Vec::new();
+    for (index, item) in listed.iter().enumerate() {
+        let last = listed[index + 1..]
+            .iter()
+            .find(|later| later.depth <= item.depth)
+            .is_none_or(|later| later.depth < item.depth);
+        open.truncate(item.depth);
+        let prefix: String = open
+            .iter()
+            .map(|&more| if more { "│   " } else { "    " })
+            .collect();
+        let name = item.path.rsplit('/').next().unwrap_or(&item.path);
+        let size = if item.entry.is_file() {
+            format!("  ({})", human_size(item.entry.size))
+        } else {
+            String::new()
+        };
+        println!(
+            "{prefix}{}{}{size}",
+            if last { "└── " } else { "├── " },
+            display_name(name, &item.entry)
+        );
+        open.push(!last);
+    }
+}
+
+/// Sizes for people: `512 B`, `1.5 KiB`, `3.2 MiB`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC, without a date library.
+pub fn format_time(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_sizes() {
+        assert_eq!(format_time(0), "1970-01-01 00:00:00");
+        assert_eq!(
+            format_time(1_700_000_000_000_000_000),
+            "2023-11-14 22:13:20"
+        );
+        assert_eq!(format_time(951_782_400_000_000_000), "2000-02-29 00:00:00");
+        assert_eq!(human_size(5), "5 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+    }
+}

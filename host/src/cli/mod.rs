@@ -1,0 +1,64 @@
+//! The command line: clap definitions (one file per subcommand) and dispatch. Each subcommand's
+//! `run` returns the process exit code; errors before any work are returned as `Err` and printed
+//! once by `main`.
+
+mod args;
+mod ls;
+mod plugins;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+pub use args::GlobalArgs;
+
+/// The version line: the host's version and the plugin ABI epoch it loads.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (plugin ABI epoch ", "0.1", ")");
+
+/// ferry keeps a local directory tree and a remote one in step, over pluggable backends.
+#[derive(Debug, Parser)]
+#[allow(missing_docs)] // clap turns doc comments into help text; these fields have none
+#[command(name = "ferry", version = VERSION, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the installed backend plugins, or describe one
+    Plugins(plugins::PluginsArgs),
+    /// List the files of a target (a local path or a URL)
+    Ls(ls::LsArgs),
+}
+
+/// Parses the command line and runs the command.
+pub fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    crate::plugins::host_services::set_verbosity(cli.global.verbose);
+    match &cli.command {
+        Command::Plugins(args) => plugins::run(&cli.global, args),
+        Command::Ls(args) => ls::run(&cli.global, args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_version_names_the_epoch() {
+        assert!(VERSION.ends_with(&format!("(plugin ABI epoch {})", ferry_plugin_api::EPOCH)));
+    }
+}

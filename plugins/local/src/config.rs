@@ -1,0 +1,110 @@
+//! The local backend's options: where its root is, and whether writes are fsynced.
+
+use std::path::PathBuf;
+
+use ferry_plugin_api::{BackendError, ErrorKind};
+use serde::Deserialize;
+
+/// Options of the local backend, deserialised from the TOML table the host passes to `open`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalConfig {
+    /// The root directory: an absolute path or a `file://` URL.
+    pub location: String,
+    /// fsync each file before renaming it into place.
+    #[serde(default = "default_true")]
+    pub fsync: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl LocalConfig {
+    /// Parses and validates the options table.
+    pub fn parse(options_toml: &str) -> Result<Self, BackendError> {
+        let config: LocalConfig = toml::from_str(options_toml).map_err(|e| {
+            BackendError::new(
+                ErrorKind::INVALID_CONFIG,
+                format!("local backend options: {}", e.message()),
+            )
+        })?;
+        config.root()?;
+        Ok(config)
+    }
+
+    /// The root directory as an absolute path.
+    pub fn root(&self) -> Result<PathBuf, BackendError> {
+        let raw = match self.location.strip_prefix("file://") {
+            Some(rest) => percent_decode(rest)?,
+            None => self.location.clone(),
+        };
+        let path = PathBuf::from(&raw);
+        if !path.is_absolute() {
+            return Err(BackendError::new(
+                ErrorKind::INVALID_CONFIG,
+                format!(
+                    "local backend: location `{}` is not an absolute path",
+                    self.location
+                ),
+            ));
+        }
+        Ok(path)
+    }
+}
+
+/// Decodes `%XX` escapes of a file URL path.
+fn percent_decode(text: &str) -> Result<String, BackendError> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            let Some(byte) = hex else {
+                return Err(BackendError::new(
+                    ErrorKind::INVALID_CONFIG,
+                    format!("local backend: bad percent escape in `file://{text}`"),
+                ));
+            };
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| {
+        BackendError::new(
+            ErrorKind::INVALID_CONFIG,
+            format!("local backend: `file://{text}` is not UTF-8"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_file_urls() {
+        let c = LocalConfig::parse("location = \"/srv/a b\"").unwrap();
+        assert_eq!(c.root().unwrap(), PathBuf::from("/srv/a b"));
+        assert!(c.fsync);
+        let c = LocalConfig::parse("location = \"file:///srv/a%20b\"\nfsync = false").unwrap();
+        assert_eq!(c.root().unwrap(), PathBuf::from("/srv/a b"));
+        assert!(!c.fsync);
+    }
+
+    #[test]
+    fn bad_options_are_invalid_config() {
+        let e = LocalConfig::parse("location = \"/x\"\nrot = 1").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::INVALID_CONFIG);
+        assert!(e.message.contains("unknown field `rot`"), "{}", e.message);
+        let e = LocalConfig::parse("location = \"relative\"").unwrap_err();
+        assert!(e.message.contains("not an absolute path"), "{}", e.message);
+        assert!(LocalConfig::parse("").is_err());
+    }
+}

@@ -1,0 +1,158 @@
+//! Atomic writes: the bytes go to `.NAME.ferry-part-XXXX` in the destination directory, are
+//! checked against the announced size, fsynced, given their mtime, and only then renamed over the
+//! final name. Any failure removes the temporary file, so a partial file never shows under the
+//! final name.
+
+use std::{
+    fs::{self, File, OpenOptions},
+    io::{Read, Write},
+    path::{Path, PathBuf},
+    sync::atomic::{AtomicU64, Ordering},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use ferry_plugin_api::{BackendError, ErrorKind};
+
+use crate::error::io_error;
+
+/// The buffer size of the copy loop; large enough that per-call overhead does not matter.
+const BUFFER_SIZE: usize = 256 * 1024;
+
+/// Converts nanoseconds since the epoch to a `FileTime`.
+pub(crate) fn file_time(mtime_ns: i64) -> filetime::FileTime {
+    filetime::FileTime::from_unix_time(
+        mtime_ns.div_euclid(1_000_000_000),
+        mtime_ns.rem_euclid(1_000_000_000) as u32,
+    )
+}
+
+/// Writes `source` to `target` (shown to the user as `path`) atomically.
+pub(crate) fn write_atomic(
+    target: &Path,
+    path: &str,
+    source: &mut dyn Read,
+    size: Option<u64>,
+    mtime_ns: Option<i64>,
+    fsync: bool,
+) -> Result<(), BackendError> {
+    if fs::symlink_metadata(target).is_ok_and(|m| m.is_dir()) {
+        return Err(BackendError::new(
+            ErrorKind::INVALID_INPUT,
+            format!("{path}: is a directory; not overwritten"),
+        )
+        .with_context("path", path));
+    }
+    let parent = target
+        .parent()
+        .expect("a resolved path below the root has a parent");
+    fs::create_dir_all(parent).map_err(|e| io_error(e, path))?;
+    let (temp_path, file) = create_temp(parent, target, path)?;
+    let temp = TempFile {
+        path: temp_path,
+        keep: false,
+    };
+    fill(file, source, path, size, mtime_ns, fsync)?;
+    fs::rename(&temp.path, target).map_err(|e| io_error(e, path))?;
+    temp.committed();
+    if fsync {
+        // Make the rename itself durable; not all file systems allow opening a directory.
+        if let Ok(dir) = File::open(parent) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
+}
+
+fn fill(
+    mut file: File,
+    source: &mut dyn Read,
+    path: &str,
+    size: Option<u64>,
+    mtime_ns: Option<i64>,
+    fsync: bool,
+) -> Result<(), BackendError> {
+    let mut buffer = vec![0u8; BUFFER_SIZE];
+    let mut written: u64 = 0;
+    loop {
+        let n = match source.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(BackendError::from_io(e, path)),
+        };
+        written += n as u64;
+        if size.is_some_and(|expected| written > expected) {
+            break;
+        }
+        file.write_all(&buffer[..n])
+            .map_err(|e| io_error(e, path))?;
+    }
+    if let Some(expected) = size {
+        if written != expected {
+            let what = if written > expected {
+                "more than"
+            } else {
+                "only"
+            };
+            return Err(BackendError::new(
+                ErrorKind::INVALID_INPUT,
+                format!("{path}: the source gave {what} {expected} bytes (got {written}); nothing written"),
+            )
+            .with_context("path", path));
+        }
+    }
+    if fsync {
+        file.sync_all().map_err(|e| io_error(e, path))?;
+    }
+    if let Some(ns) = mtime_ns {
+        filetime::set_file_handle_times(&file, None, Some(file_time(ns)))
+            .map_err(|e| io_error(e, path))?;
+    }
+    Ok(())
+}
+
+fn create_temp(parent: &Path, target: &Path, path: &str) -> Result<(PathBuf, File), BackendError> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    loop {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let unique = format!(
+            "{:x}{:x}{:x}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            nanos
+        );
+        let temp = parent.join(format!(".{name}.ferry-part-{unique}"));
+        match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_error(e, path)),
+        }
+    }
+}
+
+/// Removes the temporary file unless the write was committed.
+struct TempFile {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl TempFile {
+    fn committed(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
