@@ -5,6 +5,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     match ferry::cli::run() {
         Ok(code) => code,
+        Err(error) if ferry::output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("ferry: error: {error:#}");
             ExitCode::from(2)

@@ -1,42 +1,61 @@
 //! Turns abi_stable's layout-mismatch reports (hundreds to thousands of lines of type dumps) into
 //! one line a user can act on. The full report stays available to the host for `-v`.
+//!
+//! A report is a series of blocks: `N error(s)inside:`, the path of `field_name:`/`type:` lines
+//! leading to the mismatched type, `Layout of expected type:` …, then `Error:` lines each followed
+//! by `Expected:` and `Found:` values. The innermost type is named last in the report, and the
+//! outer types only inherit its change of size, so causes are listed innermost first.
 
-/// Condenses an abi_stable `AbiInstability` report to its `Error:` lines with their
-/// expected/found values, e.g. `too many fields (expected 9, found 10) in Entry`.
+/// Condenses an abi_stable `AbiInstability` report, e.g. to
+/// ``unexpected field in `Listing` (expected `extra`, found `added`); too many fields in `Listing` (expected 3, found 4)``.
 pub fn condense_layout_error(report: &str) -> String {
     let lines: Vec<&str> = report.lines().map(str::trim).collect();
     let mut causes: Vec<String> = Vec::new();
-    let mut current_type: Option<String> = None;
+    let mut culprit: Option<&str> = None;
+    let mut in_path = false;
     for (index, line) in lines.iter().enumerate() {
-        if let Some(rest) = line.strip_prefix("type:") {
-            current_type = Some(short_type_name(rest));
+        if line.ends_with("error(s)inside:") {
+            in_path = true;
+            culprit = None;
+            continue;
+        }
+        if *line == "Layout of expected type:" {
+            in_path = false;
+            continue;
+        }
+        if in_path {
+            if let Some(ty) = line.strip_prefix("type:") {
+                culprit = Some(ty.trim());
+            }
+            continue;
         }
         let Some(error) = line.strip_prefix("Error:") else {
             continue;
         };
-        let error = error.trim();
-        let value_after = |label: &str| {
-            lines[index + 1..]
-                .iter()
-                .take(12)
-                .position(|l| *l == label)
-                .and_then(|pos| lines.get(index + 1 + pos + 1))
-                .map(|v| v.to_string())
-        };
-        let mut cause = error.to_string();
-        if let (Some(expected), Some(found)) = (value_after("Expected:"), value_after("Found:")) {
-            if expected.len() <= 40 && found.len() <= 40 {
-                cause.push_str(&format!(" (expected {expected}, found {found})"));
-            }
-        }
-        if let Some(ty) = &current_type {
+        let mut cause = error.trim().to_string();
+        if let Some(ty) = culprit {
             cause.push_str(&format!(" in `{ty}`"));
         }
-        if !causes.contains(&cause) {
-            causes.push(cause);
+        let rest = &lines[index + 1..];
+        let rest = &rest[..rest
+            .iter()
+            .position(|l| l.starts_with("Error:"))
+            .unwrap_or(rest.len())];
+        if let (Some(expected), Some(found)) =
+            (value_after(rest, "Expected:"), value_after(rest, "Found:"))
+        {
+            cause.push_str(&format!(" (expected {expected}, found {found})"));
+        }
+        causes.push(cause);
+    }
+    causes.reverse();
+    let mut unique: Vec<String> = Vec::new();
+    for cause in causes {
+        if !unique.contains(&cause) {
+            unique.push(cause);
         }
     }
-    if causes.is_empty() {
+    if unique.is_empty() {
         return report
             .lines()
             .map(str::trim)
@@ -44,32 +63,71 @@ pub fn condense_layout_error(report: &str) -> String {
             .unwrap_or("incompatible layout")
             .to_string();
     }
-    let shown = causes.len().min(3);
-    let mut text = causes[..shown].join("; ");
-    if causes.len() > shown {
-        text.push_str(&format!("; and {} more", causes.len() - shown));
+    let shown = unique.len().min(2);
+    let mut text = unique[..shown].join("; ");
+    if unique.len() > shown {
+        text.push_str(&format!("; and {} more", unique.len() - shown));
     }
     text
 }
 
-/// `Entry` from `Entry  ... other columns`, `PrefixRef<'a, Foo>` kept whole.
-fn short_type_name(rest: &str) -> String {
-    let name = rest.trim();
-    let name = name.split("  ").next().unwrap_or(name).trim();
-    name.to_string()
+/// The value following `label`: a field is shown by its name, anything else as written.
+fn value_after(lines: &[&str], label: &str) -> Option<String> {
+    let position = lines.iter().position(|l| *l == label)?;
+    let value = lines.get(position + 1)?;
+    let value = match value.strip_prefix("field_name:") {
+        Some(name) => format!("`{name}`"),
+        None => value.to_string(),
+    };
+    (value.len() <= 60).then_some(value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const REPORT: &str = "
+      Compared <this>:
+          type:PrefixRef<'a, PluginModule>
+      1 error(s)inside:
+          field_name:0
+          type:PluginModule
+          field_name:__returns
+          type:RResult
+      Layout of expected type:
+          size:104
+      Error:incompatible type size
+      Expected:
+          104
+      Found:
+          112
+      3 error(s)inside:
+          field_name:open
+          type:AFunctionPointer
+          field_name:field_0
+          type:Listing
+      Layout of expected type:
+          Repr attribute:C
+      Error:too many fields
+      Expected:
+          3
+      Found:
+          4
+      Error:unexpected field
+      Expected:
+          field_name:extra
+          type:RVec
+      Found:
+          field_name:added
+          type:u64
+";
+
     #[test]
-    fn picks_the_error_lines() {
-        let report = "\nCompared <this>:\n    --- Type Layout ---\n    type:Entry\n    size:72\n\
-                      Error:too many fields\nExpected:\n    9\nFound:\n    10\n";
+    fn names_the_innermost_type_first() {
         assert_eq!(
-            condense_layout_error(report),
-            "too many fields (expected 9, found 10) in `Entry`"
+            condense_layout_error(REPORT),
+            "unexpected field in `Listing` (expected `extra`, found `added`); \
+             too many fields in `Listing` (expected 3, found 4); and 1 more"
         );
     }
 

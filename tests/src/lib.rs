@@ -1,1 +1,195 @@
+//! Helpers shared by ferry's integration suites: where the built binaries and plugins are, how to
+//! run the `ferry` executable, and how to build fixture plugins outside the workspace (against
+//! the real plugin-api or a deliberately altered copy of it).
+//!
+//! The suites expect `cargo build --workspace` to have run first (`scripts/test.sh` does), so that
+//! `target/debug/ferry` and the plugin libraries beside it are current.
 
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    sync::Mutex,
+};
+
+/// The repository root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The cargo output directory of the current profile (`target/debug`): the test executable runs
+/// from its `deps` subdirectory.
+pub fn build_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let deps = exe.parent().expect("test exe has a directory");
+    deps.parent().expect("deps has a parent").to_path_buf()
+}
+
+/// The `ferry` executable under test.
+pub fn ferry_bin() -> PathBuf {
+    let bin = build_dir().join("ferry");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build --workspace` before the tests (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// The directory holding the workspace's plugin libraries (`libferry_backend_local.so`…).
+pub fn workspace_plugin_dir() -> PathBuf {
+    let dir = build_dir();
+    let local = dir.join(ferry_plugin_api::library_file_name("local"));
+    assert!(
+        local.is_file(),
+        "{} is missing: run `cargo build --workspace` first",
+        local.display()
+    );
+    dir
+}
+
+/// Runs `ferry` with `args`, with a clean plugin environment (no `$FERRY_PLUGIN_PATH`, a private
+/// `$XDG_DATA_HOME`), and returns its output.
+pub fn ferry(args: &[&str]) -> Output {
+    ferry_command(args).output().expect("run ferry")
+}
+
+/// The `ferry` command with a clean plugin environment, for callers that add more.
+pub fn ferry_command(args: &[&str]) -> Command {
+    let mut command = Command::new(ferry_bin());
+    command
+        .args(args)
+        .env_remove("FERRY_PLUGIN_PATH")
+        .env("XDG_DATA_HOME", build_dir().join("test-xdg-data"))
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// stdout as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// stderr as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// How a fixture plugin's copy of plugin-api is altered before building.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiVariant {
+    /// Unchanged: a well-behaved plugin.
+    Same,
+    /// A field appended to an ABI struct (`Listing`): the layout check must reject it.
+    ExtraField,
+    /// The crate version bumped to the next epoch (0.2.0).
+    NextEpoch,
+}
+
+static FIXTURE_BUILD: Mutex<()> = Mutex::new(());
+
+/// Builds the `testkit` fixture plugin as backend `name` against a copy of plugin-api altered
+/// as `variant` says, outside the workspace, and returns the directory holding the library
+/// (`target/fixture-plugins/<name>`), which contains nothing else.
+pub fn build_fixture_plugin(name: &str, variant: ApiVariant) -> PathBuf {
+    let _serial = FIXTURE_BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let root = workspace_root();
+    let work = build_dir().join("fixture-src").join(name);
+    let api = work.join("plugin-api");
+    let plugin = work.join("plugin");
+    copy_dir(&root.join("plugin-api/src"), &api.join("src"));
+    copy_dir(
+        &root.join("tests/fixtures/testkit-plugin/src"),
+        &plugin.join("src"),
+    );
+    let mut api_manifest = std::fs::read_to_string(root.join("plugin-api/Cargo.toml")).unwrap();
+    api_manifest = api_manifest
+        .replace("edition.workspace = true", "edition = \"2021\"")
+        .replace("rust-version.workspace = true", "")
+        .replace("license.workspace = true", "")
+        .replace(
+            "abi_stable.workspace = true",
+            &dependency_line(&root, "abi_stable"),
+        )
+        .replace("sha2.workspace = true", &dependency_line(&root, "sha2"));
+    match variant {
+        ApiVariant::Same => {}
+        ApiVariant::ExtraField => {
+            let entry = api.join("src/entry.rs");
+            let text = std::fs::read_to_string(&entry).unwrap();
+            let anchor = "    pub problems: RVec<BackendError>,\n";
+            assert!(
+                text.contains(anchor),
+                "fixture patch anchor missing in entry.rs"
+            );
+            let patched = text.replacen(
+                anchor,
+                &format!("{anchor}    /// Added by a fork.\n    pub added_in_a_fork: u64,\n"),
+                1,
+            );
+            std::fs::write(entry, patched).unwrap();
+        }
+        ApiVariant::NextEpoch => {
+            api_manifest = api_manifest.replacen("version = \"0.1.0\"", "version = \"0.2.0\"", 1);
+            let lib = api.join("src/lib.rs");
+            let text = std::fs::read_to_string(&lib).unwrap();
+            std::fs::write(
+                lib,
+                text.replace(
+                    "pub const EPOCH: &str = \"0.1\";",
+                    "pub const EPOCH: &str = \"0.2\";",
+                ),
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(
+        api.join("Cargo.toml"),
+        format!("{api_manifest}\n[workspace]\n"),
+    )
+    .unwrap();
+    let template =
+        std::fs::read_to_string(root.join("tests/fixtures/testkit-plugin/Cargo.toml.in")).unwrap();
+    std::fs::write(plugin.join("Cargo.toml"), template.replace("@NAME@", name)).unwrap();
+    std::fs::copy(root.join("Cargo.lock"), plugin.join("Cargo.lock")).unwrap();
+    let target = build_dir().join("fixture-target");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--offline", "--quiet", "--manifest-path"])
+        .arg(plugin.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "building fixture plugin `{name}` failed");
+    let library = ferry_plugin_api::library_file_name(name);
+    let out = build_dir().join("fixture-plugins").join(name);
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::copy(target.join("debug").join(&library), out.join(&library)).unwrap();
+    out
+}
+
+/// `name = { version = "=X" , default-features = … }` pinned to what the workspace uses.
+fn dependency_line(root: &Path, name: &str) -> String {
+    let manifest: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let spec = &manifest["workspace"]["dependencies"][name];
+    format!("{name} = {spec}")
+}
+
+/// Copies a directory tree (files only; overwrites).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap() {
+        let item = item.unwrap();
+        let target = to.join(item.file_name());
+        if item.file_type().unwrap().is_dir() {
+            copy_dir(&item.path(), &target);
+        } else {
+            std::fs::copy(item.path(), &target).unwrap();
+        }
+    }
+}

@@ -63,10 +63,10 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<ExitCode> {
         });
     }
     if args.tree {
-        print_tree(&target.label, &listed);
+        print_tree(&target.label, &listed)?;
     } else {
         for item in &listed {
-            println!("{}", format_line(item, args.long));
+            crate::outln!("{}", format_line(item, args.long));
         }
     }
     Ok(if failed {
@@ -162,8 +162,8 @@ fn display_name(path: &str, entry: &Entry) -> String {
     }
 }
 
-fn print_tree(label: &str, listed: &[Listed]) {
-    println!("{label}");
+fn print_tree(label: &str, listed: &[Listed]) -> std::io::Result<()> {
+    crate::outln!("{label}");
     // open[level]: does the ancestor at `level` have siblings still to come (draw a `│`)?
     let mut open: Vec<bool> = Vec::new();
     for (index, item) in listed.iter().enumerate() {
@@ -182,13 +182,14 @@ fn print_tree(label: &str, listed: &[Listed]) {
         } else {
             String::new()
         };
-        println!(
+        crate::outln!(
             "{prefix}{}{}{size}",
             if last { "└── " } else { "├── " },
             display_name(name, &item.entry)
         );
         open.push(!last);
     }
+    Ok(())
 }
 
 /// Sizes for people: `512 B`, `1.5 KiB`, `3.2 MiB`.

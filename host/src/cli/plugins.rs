@@ -32,7 +32,7 @@ pub fn run(global: &GlobalArgs, args: &PluginsArgs) -> Result<ExitCode> {
     match &args.action {
         Some(PluginsAction::Info { name }) => {
             let plugin = registry.get(name)?;
-            print!("{}", describe(&plugin));
+            crate::outln!("{}", describe(&plugin).trim_end());
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -56,7 +56,7 @@ pub fn run(global: &GlobalArgs, args: &PluginsArgs) -> Result<ExitCode> {
                 })
                 .collect();
             if rows.is_empty() {
-                println!("no working plugins found");
+                crate::outln!("no working plugins found");
             } else {
                 print_table(
                     [
@@ -68,23 +68,23 @@ pub fn run(global: &GlobalArgs, args: &PluginsArgs) -> Result<ExitCode> {
                         "PATH",
                     ],
                     &rows,
-                );
+                )?;
             }
             if !broken.is_empty() {
-                println!("\nbroken plugins:");
+                crate::outln!("\nbroken plugins:");
                 for error in &broken {
-                    println!("  {error}");
+                    crate::outln!("  {error}");
                     if global.verbose > 0 && !error.detail.is_empty() {
                         for line in error.detail.lines() {
-                            println!("      {line}");
+                            crate::outln!("      {line}");
                         }
                     }
                 }
             }
             if global.verbose > 0 || rows.is_empty() {
-                println!("\nsearched, in order:");
+                crate::outln!("\nsearched, in order:");
                 for dir in &registry.search_path().dirs {
-                    println!("  {} ({})", dir.path.display(), dir.origin.label());
+                    crate::outln!("  {} ({})", dir.path.display(), dir.origin.label());
                 }
             }
             Ok(if broken.is_empty() {
@@ -96,14 +96,14 @@ pub fn run(global: &GlobalArgs, args: &PluginsArgs) -> Result<ExitCode> {
     }
 }
 
-fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> std::io::Result<()> {
     let mut widths = header.map(str::len);
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<&str>| {
+    let line = |cells: Vec<&str>| -> std::io::Result<()> {
         let mut out = String::new();
         for (i, cell) in cells.iter().enumerate() {
             if i + 1 == N {
@@ -112,12 +112,14 @@ fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
                 out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
             }
         }
-        println!("{}", out.trim_end());
+        crate::outln!("{}", out.trim_end());
+        Ok(())
     };
-    line(header.to_vec());
+    line(header.to_vec())?;
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        line(row.iter().map(String::as_str).collect())?;
     }
+    Ok(())
 }
 
 fn describe(plugin: &LoadedPlugin) -> String {

@@ -82,7 +82,7 @@ fn entry_from(name: &str, full: &Path, meta: &Metadata) -> Entry {
     if kind == EntryKind::FILE {
         entry.size = meta.len();
     }
-    if let Some(ns) = meta.modified().ok().and_then(|t| system_time_ns(t)) {
+    if let Some(ns) = meta.modified().ok().and_then(system_time_ns) {
         entry = entry.with_mtime(ns, 1);
     }
     if kind == EntryKind::SYMLINK {

@@ -1,0 +1,150 @@
+//! The `ferry` executable end to end: `--version`, `plugins`, `plugins info`, `ls`, discovery
+//! through `$FERRY_PLUGIN_PATH`, and clear errors for user mistakes.
+
+use ferry_plugin_api::library_file_name;
+use ferry_tests::*;
+
+fn sample_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("sub/deeper")).unwrap();
+    std::fs::write(root.join("a.txt"), b"hello\n").unwrap();
+    std::fs::write(root.join("sub/b.bin"), vec![0u8; 3000]).unwrap();
+    std::fs::write(root.join("sub/deeper/empty"), b"").unwrap();
+    std::fs::write(root.join("sub/with space ü.txt"), b"xy").unwrap();
+    dir
+}
+
+#[test]
+fn version_names_the_plugin_abi_epoch() {
+    let output = ferry(&["--version"]);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "ferry {} (plugin ABI epoch 0.1)\n",
+            env!("CARGO_PKG_VERSION").replace("0.0.0", "0.1.0")
+        )
+    );
+}
+
+#[test]
+fn plugins_lists_local_with_its_capabilities() {
+    let output = ferry(&["plugins"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
+    let header = out.lines().next().unwrap();
+    assert!(
+        header.starts_with("NAME") && header.contains("CAPABILITIES") && header.ends_with("PATH"),
+        "{header}"
+    );
+    let local = out
+        .lines()
+        .find(|l| l.starts_with("local "))
+        .expect("local listed");
+    for word in [
+        "0.1",
+        "file",
+        "list,stat,read",
+        "atomic-write",
+        library_file_name("local").as_str(),
+    ] {
+        assert!(local.contains(word), "`{word}` missing from `{local}`");
+    }
+}
+
+#[test]
+fn plugins_info_shows_the_options() {
+    let output = ferry(&["plugins", "info", "local"]);
+    let out = stdout(&output);
+    assert!(out.starts_with("local 0.1.0 — Local directories"), "{out}");
+    assert!(out.contains("  location (string, required)\n"), "{out}");
+    assert!(out.contains("  fsync (bool, default true)\n"), "{out}");
+    let output = ferry(&["plugins", "info", "nosuch"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.starts_with("ferry: error: no `nosuch` backend plugin found"),
+        "{err}"
+    );
+    assert!(err.contains("installed: local"), "{err}");
+}
+
+#[test]
+fn ls_recursive_prints_the_tree_with_sizes() {
+    let tree = sample_tree();
+    let output = ferry(&["ls", "-r", tree.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        concat!(
+            "           6  a.txt\n",
+            "           -  sub/\n",
+            "        3000  sub/b.bin\n",
+            "           -  sub/deeper/\n",
+            "           0  sub/deeper/empty\n",
+            "           2  sub/with space ü.txt\n",
+        )
+    );
+    let output = ferry(&["ls", tree.path().to_str().unwrap()]);
+    assert_eq!(stdout(&output), "           6  a.txt\n           -  sub/\n");
+}
+
+#[test]
+fn ls_tree_and_long() {
+    let tree = sample_tree();
+    let path = tree.path().to_str().unwrap();
+    let out = stdout(&ferry(&["ls", "--tree", path]));
+    let expected = format!(
+        "{path}\n├── a.txt  (6 B)\n└── sub/\n    ├── b.bin  (2.9 KiB)\n    ├── deeper/\n    │   └── empty  (0 B)\n    └── with space ü.txt  (2 B)\n"
+    );
+    assert_eq!(out, expected);
+    let out = stdout(&ferry(&["ls", "--long", &format!("file://{path}")]));
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.starts_with("file") && first.ends_with("  a.txt") && first.contains(" 6  "),
+        "{first}"
+    );
+}
+
+#[test]
+fn user_mistakes_are_one_clear_line_and_exit_2() {
+    let output = ferry(&["ls", "/definitely/not/here"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("ferry: error: /definitely/not/here: root directory: No such file"),
+        "{err}"
+    );
+
+    let output = ferry(&["ls", "gopher://h/x"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no backend plugin serves `gopher://` URLs"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = ferry(&["ls"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("Usage"));
+}
+
+#[test]
+fn ferry_plugin_path_is_searched_and_the_current_directory_is_not() {
+    let testkit = build_fixture_plugin("testkit", ApiVariant::Same);
+    let output = ferry_command(&["plugins"])
+        .env("FERRY_PLUGIN_PATH", &testkit)
+        .output()
+        .unwrap();
+    let out = stdout(&output);
+    assert!(out.lines().any(|l| l.starts_with("testkit ")), "{out}");
+
+    // A plugin library in the current directory is ignored.
+    let output = ferry_command(&["plugins"])
+        .current_dir(&testkit)
+        .output()
+        .unwrap();
+    let out = stdout(&output);
+    assert!(!out.contains("testkit"), "{out}");
+}

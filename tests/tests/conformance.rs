@@ -1,0 +1,155 @@
+//! The plugin-api conformance suite against real plugin libraries loaded by the host, and proof
+//! that the suite can fail: deliberately broken backends each fail the check written for them.
+
+use std::io::Read;
+
+use ferry::{
+    backend::Backend,
+    plugins::{Registry, SearchPath},
+};
+use ferry_backend_local::LocalBackend;
+use ferry_plugin_api::{
+    author::{backend_box, BackendImpl},
+    conformance, BackendError, Capabilities, Entry, Listing,
+};
+use ferry_tests::*;
+
+fn open(registry: &Registry, name: &str, location: &str) -> Backend {
+    let mut options = toml::Table::new();
+    options.insert("location".into(), location.into());
+    Backend::open(registry.get(name).unwrap(), &options, name).unwrap()
+}
+
+#[test]
+fn the_local_plugin_library_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::new(SearchPath::only([workspace_plugin_dir()]));
+    let backend = open(&registry, "local", dir.path().to_str().unwrap());
+    let report = conformance::run(backend.as_box(), &conformance::Options::default());
+    report.assert_ok();
+    let skipped: Vec<_> = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome.is_none())
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(
+        skipped,
+        ["checksum-sha256"],
+        "local declares everything else"
+    );
+}
+
+#[test]
+fn the_testkit_fixture_plugin_passes() {
+    let registry = Registry::new(SearchPath::only([build_fixture_plugin(
+        "testkit",
+        ApiVariant::Same,
+    )]));
+    let backend = open(&registry, "testkit", "mem://");
+    conformance::run(backend.as_box(), &conformance::Options::default()).assert_ok();
+}
+
+/// The local backend with one deliberate contract violation.
+struct Broken {
+    inner: LocalBackend,
+    flaw: Flaw,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Flaw {
+    ListMissingIsEmpty,
+    DeleteMissingFails,
+    WriteIgnoresSize,
+    MkdirNotIdempotent,
+}
+
+impl BackendImpl for Broken {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    fn list(&self, dir: &str) -> Result<Listing, BackendError> {
+        match self.inner.list(dir) {
+            Err(e)
+                if self.flaw == Flaw::ListMissingIsEmpty
+                    && e.kind == ferry_plugin_api::ErrorKind::NOT_FOUND =>
+            {
+                Ok(Listing::default())
+            }
+            other => other,
+        }
+    }
+    fn stat(&self, path: &str) -> Result<Entry, BackendError> {
+        self.inner.stat(path)
+    }
+    fn open_read(&self, path: &str, offset: u64) -> Result<Box<dyn Read + Send>, BackendError> {
+        self.inner.open_read(path, offset)
+    }
+    fn write(
+        &self,
+        path: &str,
+        source: &mut dyn Read,
+        size: Option<u64>,
+        mtime: Option<i64>,
+    ) -> Result<Entry, BackendError> {
+        let size = if self.flaw == Flaw::WriteIgnoresSize {
+            None
+        } else {
+            size
+        };
+        self.inner.write(path, source, size, mtime)
+    }
+    fn delete(&self, path: &str) -> Result<(), BackendError> {
+        if self.flaw == Flaw::DeleteMissingFails && self.inner.stat(path).is_err() {
+            return Err(BackendError::not_found(path));
+        }
+        self.inner.delete(path)
+    }
+    fn mkdir(&self, path: &str) -> Result<(), BackendError> {
+        if self.flaw == Flaw::MkdirNotIdempotent && self.inner.stat(path).is_ok() {
+            return Err(BackendError::new(
+                ferry_plugin_api::ErrorKind::ALREADY_EXISTS,
+                "exists",
+            ));
+        }
+        self.inner.mkdir(path)
+    }
+    fn rmdir(&self, path: &str, recursive: bool) -> Result<(), BackendError> {
+        self.inner.rmdir(path, recursive)
+    }
+    fn rename(&self, from: &str, to: &str) -> Result<(), BackendError> {
+        self.inner.rename(from, to)
+    }
+    fn set_mtime(&self, path: &str, mtime_ns: i64) -> Result<(), BackendError> {
+        self.inner.set_mtime(path, mtime_ns)
+    }
+}
+
+#[test]
+fn each_deliberately_broken_backend_fails_its_check() {
+    let cases = [
+        (Flaw::ListMissingIsEmpty, "missing-paths-are-not-found"),
+        (Flaw::DeleteMissingFails, "delete-and-delete-missing"),
+        (Flaw::WriteIgnoresSize, "size-mismatch-commits-nothing"),
+        (
+            Flaw::MkdirNotIdempotent,
+            "mkdir-is-idempotent-and-makes-parents",
+        ),
+    ];
+    for (flaw, check) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend_box(Broken {
+            inner: LocalBackend::at(dir.path()),
+            flaw,
+        });
+        let options = conformance::Options {
+            large_file_size: 1024,
+            ..Default::default()
+        };
+        let report = conformance::run(&backend, &options);
+        let failed: Vec<&str> = report.failures().iter().map(|(name, _)| *name).collect();
+        assert!(failed.contains(&check), "{check} did not fail:\n{report}");
+        let panicked = std::panic::catch_unwind(|| report.assert_ok());
+        assert!(panicked.is_err(), "assert_ok must panic on failures");
+    }
+}
