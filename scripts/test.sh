@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs ferry's whole test suite on a fresh machine: installs what the suites need, builds the
+# workspace (the integration suites run target/debug/ferry and load the plugin libraries beside
+# it), then checks formatting and lints and runs every test. `.ci/run` calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null; then
+    echo "scripts/test.sh: cargo is not installed (https://rustup.rs)" >&2
+    exit 1
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+cargo build --workspace --locked
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
