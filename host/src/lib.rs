@@ -4,13 +4,25 @@
 //!
 //! - [`plugins`]: finding, loading and checking plugin libraries;
 //! - [`backend`]: an open backend behind ordinary Rust methods;
-//! - [`target`]: turning `./dir` or `ftp://host/dir` into a plugin, a location and options;
+//! - [`target`] and [`config`]: turning `./dir`, `ftp://host/dir` or `remote:dir` into a plugin,
+//!   a location and options;
+//! - [`sync`]: the engine — [`scan`] both sides, load the [`state`] baseline, [`plan`] every
+//!   path, [`transfer`] what changed, [`report`] it — with [`filter`] and [`parallel`] helpers;
 //! - [`cli`]: the clap definitions and one module per subcommand;
 //! - [`output`]: stdout writing that survives a closed pipe.
 #![warn(missing_docs)]
 
 pub mod backend;
 pub mod cli;
+pub mod config;
+pub mod filter;
 pub mod output;
+pub mod parallel;
+pub mod plan;
 pub mod plugins;
+pub mod report;
+pub mod scan;
+pub mod state;
+pub mod sync;
 pub mod target;
+pub mod transfer;

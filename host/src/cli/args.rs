@@ -4,7 +4,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::plugins::{Registry, SearchPath};
+use crate::{
+    config::Config,
+    filter::Filter,
+    plugins::{Registry, SearchPath},
+    sync::{MaxDelete, SyncOptions},
+};
 
 /// Global options.
 #[derive(Debug, Args)]
@@ -17,14 +22,106 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "NAME", global = true)]
     pub backend: Option<String>,
 
-    /// Say more (repeat for debug output of plugins)
+    /// Say more: unchanged files in syncs, details of broken plugins (repeat for plugin debug output)
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Read named remotes from FILE instead of ~/.config/ferry/config.toml
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
 }
 
 impl GlobalArgs {
     /// The plugin registry for this command line.
     pub fn registry(&self) -> Registry {
         Registry::new(SearchPath::from_environment(&self.plugin_dirs))
+    }
+
+    /// The configuration file (named remotes).
+    pub fn config(&self) -> anyhow::Result<Config> {
+        Config::load(self.config.as_deref())
+    }
+}
+
+/// The options of every one-way command (`sync`, `upload`, `download`), with exsh's names.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Transfer every source file, ignoring the state and conflicts
+    #[arg(short, long)]
+    pub force: bool,
+
+    /// Remove destination files and empty directories that no longer exist on the source
+    #[arg(long)]
+    pub delete: bool,
+
+    /// Print what would happen without changing anything (the state included)
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+
+    /// Stop at the first conflict, malformed XML file or failure (the state is saved)
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Check XML well-formedness before upload even if the destination does not require it
+    #[arg(long, conflicts_with = "allow_malformed")]
+    pub check_xml: bool,
+
+    /// Never check XML well-formedness
+    #[arg(long)]
+    pub allow_malformed: bool,
+
+    /// Make the state durable every N completed actions
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: u64,
+
+    /// Parallel workers for listing, hashing and transfers
+    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub jobs: u64,
+
+    /// Retries of a transfer after a transient error
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+
+    /// Skip paths matching GLOB (repeatable; without `/` it matches any path segment)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Only sync files matching GLOB (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Refuse to delete more than N files or P% of the destination (default: 50% once more than 10)
+    #[arg(long, value_name = "N|P%")]
+    pub max_delete: Option<MaxDelete>,
+
+    /// One JSON object per event on stdout, then a summary object
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
+
+    /// Print only problems (conflicts, invalid files, failures)
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Never show the progress bar
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+impl SyncArgs {
+    /// The validated engine options.
+    pub fn options(&self) -> anyhow::Result<SyncOptions> {
+        Ok(SyncOptions {
+            force: self.force,
+            delete: self.delete,
+            dry_run: self.dry_run,
+            fail_fast: self.fail_fast,
+            check_xml: self.check_xml,
+            allow_malformed: self.allow_malformed,
+            jobs: self.jobs as usize,
+            retries: self.retries,
+            checkpoint_every: self.checkpoint_every as usize,
+            max_delete: self.max_delete.unwrap_or_default(),
+            filter: Filter::new(&self.exclude, &self.include)?,
+        })
     }
 }

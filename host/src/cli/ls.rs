@@ -9,7 +9,7 @@ use clap::Args;
 use ferry_plugin_api::{Entry, EntryKind};
 
 use super::GlobalArgs;
-use crate::{backend::Backend, target::Target};
+use crate::{backend::Backend, report::human_bytes, target::Target};
 
 /// Arguments of `ferry ls`.
 #[derive(Debug, Args)]
@@ -39,7 +39,12 @@ struct Listed {
 /// Runs `ferry ls`.
 pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<ExitCode> {
     let registry = global.registry();
-    let target = Target::resolve(&args.target, global.backend.as_deref(), &registry)?;
+    let target = Target::resolve(
+        &args.target,
+        global.backend.as_deref(),
+        &registry,
+        &global.config()?,
+    )?;
     let backend = target.open()?;
     let root = backend
         .stat("")
@@ -178,7 +183,7 @@ fn print_tree(label: &str, listed: &[Listed]) -> std::io::Result<()> {
             .collect();
         let name = item.path.rsplit('/').next().unwrap_or(&item.path);
         let size = if item.entry.is_file() {
-            format!("  ({})", human_size(item.entry.size))
+            format!("  ({})", human_bytes(item.entry.size))
         } else {
             String::new()
         };
@@ -190,21 +195,6 @@ fn print_tree(label: &str, listed: &[Listed]) -> std::io::Result<()> {
         open.push(!last);
     }
     Ok(())
-}
-
-/// Sizes for people: `512 B`, `1.5 KiB`, `3.2 MiB`.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC, without a date library.
@@ -242,7 +232,7 @@ mod tests {
             "2023-11-14 22:13:20"
         );
         assert_eq!(format_time(951_782_400_000_000_000), "2000-02-29 00:00:00");
-        assert_eq!(human_size(5), "5 B");
-        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_bytes(5), "5 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
     }
 }

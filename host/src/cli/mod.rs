@@ -5,13 +5,14 @@
 mod args;
 mod ls;
 mod plugins;
+mod sync;
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-pub use args::GlobalArgs;
+pub use args::{GlobalArgs, SyncArgs};
 
 /// The version line: the host's version and the plugin ABI epoch it loads.
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (plugin ABI epoch ", "0.1", ")");
@@ -33,7 +34,13 @@ pub struct Cli {
 pub enum Command {
     /// List the installed backend plugins, or describe one
     Plugins(plugins::PluginsArgs),
-    /// List the files of a target (a local path or a URL)
+    /// Copy what changed from SOURCE to DESTINATION (one-way; direction from argument order)
+    Sync(sync::SyncCommand),
+    /// Copy what changed from LOCAL to REMOTE (pyftpsync's argument order)
+    Upload(sync::LocalRemoteCommand),
+    /// Copy what changed from REMOTE to LOCAL (pyftpsync's argument order)
+    Download(sync::LocalRemoteCommand),
+    /// List the files of a target (a local path, a URL or remote:path)
     Ls(ls::LsArgs),
 }
 
@@ -43,6 +50,11 @@ pub fn run() -> Result<ExitCode> {
     crate::plugins::host_services::set_verbosity(cli.global.verbose);
     match &cli.command {
         Command::Plugins(args) => plugins::run(&cli.global, args),
+        Command::Sync(args) => {
+            sync::run(&cli.global, &args.source, &args.destination, &args.options)
+        }
+        Command::Upload(args) => sync::run(&cli.global, &args.local, &args.remote, &args.options),
+        Command::Download(args) => sync::run(&cli.global, &args.remote, &args.local, &args.options),
         Command::Ls(args) => ls::run(&cli.global, args),
     }
 }

@@ -1,0 +1,203 @@
+//! Change detection. Each side is compared with its own past only, never one side's clock with
+//! the other's: a content side by SHA-256 (re-hashed only when its size or mtime changed), a
+//! version side by its change token, else size and mtime within its precision.
+
+use std::{
+    collections::HashMap,
+    io::Read,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use ferry_plugin_api::{BackendError, Capabilities, HashAlgo};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    backend::Backend,
+    scan::Node,
+    state::SideState,
+    sync::side::{CompareBy, Side},
+};
+
+/// Streaming buffer for hashing.
+const BUFFER_SIZE: usize = 256 * 1024;
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a file, streamed through a fixed buffer.
+pub fn sha256_of(backend: &Backend, path: &str) -> Result<String, BackendError> {
+    let mut reader = backend.open_read(path, 0)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; BUFFER_SIZE];
+    loop {
+        let n = reader
+            .read(&mut buffer)
+            .map_err(|e| BackendError::from_io(e, path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Same size and the exact same mtime: a content side's stored hash can be trusted.
+pub fn stat_unchanged(node: &Node, base: &SideState) -> bool {
+    node.size == base.size && node.mtime_ns == base.mtime_ns
+}
+
+/// Is a version side unchanged since `base`? A pending base (written by ferry, version not yet
+/// read back) counts as unchanged.
+pub fn version_unchanged(node: &Node, base: &SideState) -> bool {
+    if base.pending {
+        return true;
+    }
+    match (&node.token, &base.token) {
+        (Some(now), Some(then)) => now == then,
+        _ => {
+            node.size == base.size && mtimes_match(node.mtime_ns, base.mtime_ns, node.precision_ns)
+        }
+    }
+}
+
+/// Both mtimes known and within `precision_ns` of each other.
+pub fn mtimes_match(a: Option<i64>, b: Option<i64>, precision_ns: u64) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.abs_diff(b) < precision_ns.max(1),
+        _ => false,
+    }
+}
+
+/// What a side looks like now, for storing in the baseline.
+pub fn side_state(side: &Side, node: &Node, sha256: Option<String>) -> SideState {
+    match side.compare {
+        CompareBy::Content => SideState {
+            sha256,
+            size: node.size,
+            mtime_ns: node.mtime_ns,
+            token: None,
+            pending: false,
+        },
+        CompareBy::Version => SideState {
+            sha256: None,
+            size: node.size,
+            mtime_ns: node.mtime_ns,
+            token: node.token.clone(),
+            pending: false,
+        },
+    }
+}
+
+/// Which side a hash request is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Which {
+    /// The source side.
+    Source,
+    /// The destination side.
+    Destination,
+}
+
+/// Hashes computed for planning, by side and path.
+#[derive(Debug, Default)]
+pub struct Hashes {
+    results: HashMap<(Which, String), Result<String, BackendError>>,
+    /// How many files were read to hash them.
+    pub files_read: u64,
+}
+
+impl Hashes {
+    /// The hash of `path` on `which`, if it was requested.
+    pub fn get(&self, which: Which, path: &str) -> Option<&Result<String, BackendError>> {
+        self.results.get(&(which, path.to_string()))
+    }
+}
+
+/// Computes the requested hashes with `jobs` workers: a content side is read and hashed; a
+/// version side is asked for a server-side SHA-256 (only requested where it has one).
+pub fn compute(
+    requests: Vec<(Which, String)>,
+    source: &Side,
+    destination: &Side,
+    jobs: usize,
+) -> Hashes {
+    let files_read = AtomicU64::new(0);
+    let hashed = crate::parallel::map(&requests, jobs, |(which, path)| {
+        let side = match which {
+            Which::Source => source,
+            Which::Destination => destination,
+        };
+        match side.compare {
+            CompareBy::Content => {
+                files_read.fetch_add(1, Ordering::Relaxed);
+                sha256_of(side.backend, path)
+            }
+            CompareBy::Version => side.backend.checksum(path, HashAlgo::SHA256),
+        }
+    });
+    Hashes {
+        results: requests.into_iter().zip(hashed).collect(),
+        files_read: files_read.into_inner(),
+    }
+}
+
+/// Can this side give a content hash for a first-run comparison?
+pub fn can_hash(side: &Side) -> bool {
+    side.compare == CompareBy::Content || side.can(Capabilities::CHECKSUM_SHA256)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_plugin_api::EntryKind;
+
+    fn node(size: u64, mtime: i64, token: Option<&str>) -> Node {
+        Node {
+            kind: EntryKind::FILE,
+            size,
+            mtime_ns: Some(mtime),
+            precision_ns: 1_000_000_000,
+            token: token.map(String::from),
+        }
+    }
+
+    #[test]
+    fn versions_compare_tokens_first_then_size_and_mtime() {
+        let base = SideState {
+            size: 5,
+            mtime_ns: Some(10_000_000_000),
+            token: Some("t1".into()),
+            ..Default::default()
+        };
+        assert!(version_unchanged(
+            &node(5, 10_000_000_000, Some("t1")),
+            &base
+        ));
+        assert!(!version_unchanged(
+            &node(5, 10_000_000_000, Some("t2")),
+            &base
+        ));
+        let no_token = SideState {
+            token: None,
+            ..base.clone()
+        };
+        assert!(
+            version_unchanged(&node(5, 10_500_000_000, None), &no_token),
+            "within precision"
+        );
+        assert!(!version_unchanged(
+            &node(5, 12_000_000_000, None),
+            &no_token
+        ));
+        assert!(!version_unchanged(
+            &node(6, 10_000_000_000, None),
+            &no_token
+        ));
+        let pending = SideState {
+            pending: true,
+            ..Default::default()
+        };
+        assert!(version_unchanged(&node(1, 1, Some("x")), &pending));
+    }
+}

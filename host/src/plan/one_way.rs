@@ -1,0 +1,517 @@
+//! The one-way rules (sync-semantics §4), with the safety rules of §6: nothing happens below a
+//! directory whose listing failed, no deletion when the source lists empty against a non-empty
+//! baseline, and `--max-delete` stops a mass delete before anything is deleted.
+
+use std::collections::BTreeSet;
+
+use ferry_plugin_api::BackendError;
+
+use super::{
+    compare::{self, Hashes, Which},
+    xml, Action, Plan, Reason,
+};
+use crate::{
+    scan::{Node, Tree},
+    state::{Baseline, Record, SideState},
+    sync::{
+        options::SyncOptions,
+        side::{CompareBy, Side},
+    },
+};
+
+/// Everything the one-way planner looks at.
+pub struct OneWay<'a> {
+    /// The side copied from.
+    pub source: &'a Side<'a>,
+    /// The side copied to.
+    pub destination: &'a Side<'a>,
+    /// The scanned source.
+    pub source_tree: &'a Tree,
+    /// The scanned destination.
+    pub destination_tree: &'a Tree,
+    /// The baseline of the pair.
+    pub baseline: &'a Baseline,
+    /// Is the source side `a` of the baseline?
+    pub source_is_a: bool,
+    /// The run's options.
+    pub options: &'a SyncOptions,
+}
+
+enum FileState<'a> {
+    Absent,
+    File(&'a Node),
+    Dir,
+}
+
+fn state_of<'t>(tree: &'t Tree, path: &str) -> FileState<'t> {
+    match tree.nodes.get(path) {
+        None => FileState::Absent,
+        Some(node) if node.is_dir() => FileState::Dir,
+        Some(node) => FileState::File(node),
+    }
+}
+
+impl<'a> OneWay<'a> {
+    fn source_base<'r>(&self, record: &'r Record) -> &'r SideState {
+        if self.source_is_a {
+            &record.a
+        } else {
+            &record.b
+        }
+    }
+
+    fn destination_base<'r>(&self, record: &'r Record) -> &'r SideState {
+        if self.source_is_a {
+            &record.b
+        } else {
+            &record.a
+        }
+    }
+
+    fn record(&self, source: SideState, destination: SideState) -> Record {
+        if self.source_is_a {
+            Record {
+                dir: false,
+                a: source,
+                b: destination,
+            }
+        } else {
+            Record {
+                dir: false,
+                a: destination,
+                b: source,
+            }
+        }
+    }
+
+    /// Builds the plan: hashes what must be hashed, classifies every path, applies the safety
+    /// rules and checks XML.
+    pub fn plan(&self) -> Plan {
+        let paths: BTreeSet<&str> = self
+            .source_tree
+            .nodes
+            .keys()
+            .chain(self.destination_tree.nodes.keys())
+            .chain(self.baseline.records.keys())
+            .map(String::as_str)
+            .collect();
+        let hashes = compare::compute(
+            self.hash_requests(&paths),
+            self.source,
+            self.destination,
+            self.options.jobs,
+        );
+        let mut plan = Plan {
+            hashed_files: hashes.files_read,
+            ..Plan::default()
+        };
+        self.report_blind_spots(&mut plan);
+        for path in paths {
+            if self.source_tree.is_under_failed_dir(path)
+                || self.destination_tree.is_under_failed_dir(path)
+            {
+                continue;
+            }
+            if let Some(action) = self.classify(path, &hashes) {
+                plan.actions.push(action);
+            }
+        }
+        self.guard_deletions(&mut plan);
+        self.check_xml(&mut plan);
+        plan
+    }
+
+    /// The content hashes classification will need: changed stats on content sides, and both
+    /// sides of a first-run pair of equal size.
+    fn hash_requests(&self, paths: &BTreeSet<&str>) -> Vec<(Which, String)> {
+        let mut requests = Vec::new();
+        if self.options.force {
+            return requests;
+        }
+        let first_run_hashable =
+            compare::can_hash(self.source) && compare::can_hash(self.destination);
+        for &path in paths {
+            let (FileState::File(s), d) = (
+                state_of(self.source_tree, path),
+                state_of(self.destination_tree, path),
+            ) else {
+                if let (FileState::Absent, FileState::File(d), Some(b)) = (
+                    state_of(self.source_tree, path),
+                    state_of(self.destination_tree, path),
+                    self.file_record(path),
+                ) {
+                    if self.options.delete
+                        && self.destination.compare == CompareBy::Content
+                        && !compare::stat_unchanged(d, self.destination_base(b))
+                    {
+                        requests.push((Which::Destination, path.to_string()));
+                    }
+                }
+                continue;
+            };
+            match (d, self.file_record(path)) {
+                (FileState::File(d), Some(b)) => {
+                    if self.source.compare == CompareBy::Content
+                        && !compare::stat_unchanged(s, self.source_base(b))
+                    {
+                        requests.push((Which::Source, path.to_string()));
+                    }
+                    if self.destination.compare == CompareBy::Content
+                        && !compare::stat_unchanged(d, self.destination_base(b))
+                    {
+                        requests.push((Which::Destination, path.to_string()));
+                    }
+                }
+                (FileState::File(d), None) if s.size == d.size => {
+                    if first_run_hashable {
+                        requests.push((Which::Source, path.to_string()));
+                        requests.push((Which::Destination, path.to_string()));
+                    } else if self.source.compare == CompareBy::Content {
+                        requests.push((Which::Source, path.to_string()));
+                    } else if self.destination.compare == CompareBy::Content {
+                        requests.push((Which::Destination, path.to_string()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        requests
+    }
+
+    fn file_record(&self, path: &str) -> Option<&'a Record> {
+        self.baseline.records.get(path).filter(|r| !r.dir)
+    }
+
+    /// Failed listings and refused entries become failures, reported once each.
+    fn report_blind_spots(&self, plan: &mut Plan) {
+        for (tree, side) in [
+            (self.source_tree, "source"),
+            (self.destination_tree, "destination"),
+        ] {
+            for (dir, error) in &tree.failed_dirs {
+                let shown = if dir.is_empty() {
+                    ".".to_string()
+                } else {
+                    format!("{dir}/")
+                };
+                plan.actions.push(Action::Failed {
+                    path: shown,
+                    why: format!(
+                        "cannot list the {side} directory: {error}; nothing below it is changed"
+                    ),
+                });
+            }
+            for problem in &tree.problems {
+                plan.actions.push(Action::Failed {
+                    path: problem.context_value("path").unwrap_or("").to_string(),
+                    why: problem.message.to_string(),
+                });
+            }
+            for (path, kind) in &tree.skipped_special {
+                plan.warnings.push(format!(
+                    "skipped {} `{path}` on the {side} side: only files and directories are synced",
+                    kind.name()
+                ));
+            }
+        }
+    }
+
+    fn changed(
+        &self,
+        which: Which,
+        node: &Node,
+        base: &SideState,
+        hashes: &Hashes,
+        path: &str,
+    ) -> Result<bool, String> {
+        let side = match which {
+            Which::Source => self.source,
+            Which::Destination => self.destination,
+        };
+        match side.compare {
+            CompareBy::Version => Ok(!compare::version_unchanged(node, base)),
+            CompareBy::Content if compare::stat_unchanged(node, base) => Ok(false),
+            CompareBy::Content => match hashes.get(which, path) {
+                Some(Ok(hash)) => Ok(base.sha256.as_deref() != Some(hash.as_str())),
+                Some(Err(e)) => Err(format!("cannot read to compare: {e}")),
+                None => Err("internal error: no hash was computed".to_string()),
+            },
+        }
+    }
+
+    fn classify(&self, path: &str, hashes: &Hashes) -> Option<Action> {
+        let path_owned = path.to_string();
+        let base = self.baseline.records.get(path);
+        match (
+            state_of(self.source_tree, path),
+            state_of(self.destination_tree, path),
+        ) {
+            (FileState::Dir, FileState::Absent) => Some(Action::Mkdir { path: path_owned }),
+            (FileState::Dir, FileState::Dir) => match base {
+                Some(record) if record.dir => None,
+                _ => Some(Action::Keep {
+                    path: path_owned,
+                    record: Some(dir_record()),
+                    unchanged_file: false,
+                }),
+            },
+            (FileState::Absent, FileState::Dir) => {
+                if self.options.delete {
+                    Some(Action::RemoveDir { path: path_owned })
+                } else {
+                    base.map(|_| Action::Drop { path: path_owned })
+                }
+            }
+            (FileState::Dir, FileState::File(_)) | (FileState::File(_), FileState::Dir) => {
+                Some(Action::Conflict {
+                    path: path_owned,
+                    why: "conflict: a file on one side, a directory on the other".to_string(),
+                })
+            }
+            (FileState::Absent, FileState::Absent) => {
+                base.map(|_| Action::Drop { path: path_owned })
+            }
+            (FileState::File(s), FileState::Absent) => Some(Action::Transfer {
+                path: path_owned,
+                reason: Reason::New,
+                size: s.size,
+            }),
+            (FileState::File(s), FileState::File(d)) => {
+                Some(self.classify_both(path, s, d, hashes))
+            }
+            (FileState::Absent, FileState::File(d)) => {
+                self.classify_deleted_source(path, d, hashes)
+            }
+        }
+    }
+
+    fn classify_both(&self, path: &str, s: &Node, d: &Node, hashes: &Hashes) -> Action {
+        let transfer = |reason| Action::Transfer {
+            path: path.to_string(),
+            reason,
+            size: s.size,
+        };
+        if self.options.force {
+            return transfer(Reason::Modified);
+        }
+        let failed = |why: String| Action::Failed {
+            path: path.to_string(),
+            why,
+        };
+        let Some(base) = self.file_record(path) else {
+            return match self.first_run_equal(path, s, d, hashes) {
+                Ok(Some(record)) => Action::Keep {
+                    path: path.to_string(),
+                    record: Some(record),
+                    unchanged_file: true,
+                },
+                Ok(None) => transfer(Reason::Modified),
+                Err(why) => failed(why),
+            };
+        };
+        let source_changed =
+            match self.changed(Which::Source, s, self.source_base(base), hashes, path) {
+                Ok(changed) => changed,
+                Err(why) => return failed(why),
+            };
+        let destination_changed = match self.changed(
+            Which::Destination,
+            d,
+            self.destination_base(base),
+            hashes,
+            path,
+        ) {
+            Ok(changed) => changed,
+            Err(why) => return failed(why),
+        };
+        let conflict = |why: &str| Action::Conflict {
+            path: path.to_string(),
+            why: why.to_string(),
+        };
+        match (source_changed, destination_changed) {
+            (false, false) => {
+                let refreshed = self.record(
+                    self.refreshed(self.source, s, self.source_base(base)),
+                    self.refreshed(self.destination, d, self.destination_base(base)),
+                );
+                let record = (refreshed != *base).then_some(refreshed);
+                Action::Keep {
+                    path: path.to_string(),
+                    record,
+                    unchanged_file: true,
+                }
+            }
+            (true, false) => transfer(Reason::Modified),
+            (true, true) => conflict("conflict: changed on both sides"),
+            (false, true) => conflict("conflict: destination changed since last sync"),
+        }
+    }
+
+    /// An unchanged side's record brought up to date: a touched content side gets its new stat
+    /// (same hash), a pending version side the version it now lists.
+    fn refreshed(&self, side: &Side, node: &Node, base: &SideState) -> SideState {
+        match side.compare {
+            CompareBy::Content => SideState {
+                size: node.size,
+                mtime_ns: node.mtime_ns,
+                ..base.clone()
+            },
+            CompareBy::Version if base.pending => compare::side_state(side, node, None),
+            CompareBy::Version => base.clone(),
+        }
+    }
+
+    /// First run, both sides have the file: equal if the sizes match and the content hashes
+    /// match where both sides can give one, else if the mtimes match within precision. Equal
+    /// files are recorded, never silently overwritten.
+    fn first_run_equal(
+        &self,
+        path: &str,
+        s: &Node,
+        d: &Node,
+        hashes: &Hashes,
+    ) -> Result<Option<Record>, String> {
+        if s.size != d.size {
+            return Ok(None);
+        }
+        let hash = |which| match hashes.get(which, path) {
+            Some(Ok(hash)) => Ok(Some(hash.clone())),
+            Some(Err(e)) if e.kind == ferry_plugin_api::ErrorKind::UNSUPPORTED => Ok(None),
+            Some(Err(e)) => Err(format!("cannot read to compare: {e}")),
+            None => Ok(None),
+        };
+        let (source_hash, destination_hash) = (hash(Which::Source)?, hash(Which::Destination)?);
+        let equal = match (&source_hash, &destination_hash) {
+            (Some(a), Some(b)) => a == b,
+            _ => compare::mtimes_match(s.mtime_ns, d.mtime_ns, s.precision_ns.max(d.precision_ns)),
+        };
+        Ok(equal.then(|| {
+            self.record(
+                compare::side_state(self.source, s, source_hash),
+                compare::side_state(self.destination, d, destination_hash),
+            )
+        }))
+    }
+
+    fn classify_deleted_source(&self, path: &str, d: &Node, hashes: &Hashes) -> Option<Action> {
+        if !self.options.delete {
+            return None;
+        }
+        let delete = Action::Delete {
+            path: path.to_string(),
+        };
+        let Some(base) = self.file_record(path) else {
+            return Some(delete);
+        };
+        if self.options.force {
+            return Some(delete);
+        }
+        match self.changed(
+            Which::Destination,
+            d,
+            self.destination_base(base),
+            hashes,
+            path,
+        ) {
+            Ok(false) => Some(delete),
+            Ok(true) => Some(Action::Conflict {
+                path: path.to_string(),
+                why: "conflict: destination changed, source deleted".to_string(),
+            }),
+            Err(why) => Some(Action::Failed {
+                path: path.to_string(),
+                why,
+            }),
+        }
+    }
+
+    /// The deletion guards: an empty source against a non-empty baseline, and `--max-delete`.
+    fn guard_deletions(&self, plan: &mut Plan) {
+        let deletions = plan
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::Delete { .. }))
+            .count();
+        if deletions == 0 {
+            return;
+        }
+        let refusal = if self.source_tree.file_count() == 0
+            && self.baseline.file_count() > 0
+            && !self.options.force
+        {
+            Some(format!(
+                "refusing to delete: the source lists no files but the last sync recorded {}; nothing was deleted (check the source, or use --force)",
+                self.baseline.file_count()
+            ))
+        } else {
+            let total = self.destination_tree.file_count();
+            self.options.max_delete.exceeded(deletions, total).then(|| {
+                format!(
+                    "refusing to delete {deletions} of {total} destination files (more than {}); nothing was deleted",
+                    self.options.max_delete
+                )
+            })
+        };
+        if let Some(why) = refusal {
+            plan.actions
+                .retain(|a| !matches!(a, Action::Delete { .. } | Action::RemoveDir { .. }));
+            plan.actions.push(Action::Failed {
+                path: String::new(),
+                why,
+            });
+        }
+    }
+
+    /// Reads and checks every XML file about to be uploaded to a destination that rejects
+    /// malformed XML (or with `--check-xml`); malformed ones become `Invalid`.
+    fn check_xml(&self, plan: &mut Plan) {
+        let destination_rejects = self
+            .destination
+            .can(ferry_plugin_api::Capabilities::REJECTS_MALFORMED_XML);
+        if self.options.allow_malformed || !(destination_rejects || self.options.check_xml) {
+            return;
+        }
+        let candidates: Vec<usize> = plan
+            .actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| matches!(a, Action::Transfer { path, .. } if xml::is_xml_path(path)))
+            .map(|(i, _)| i)
+            .collect();
+        let verdicts = crate::parallel::map(&candidates, self.options.jobs, |&index| {
+            let path = plan.actions[index].path();
+            read_all(self.source, path).map(|bytes| xml::check_well_formed(&bytes))
+        });
+        for (index, verdict) in candidates.into_iter().zip(verdicts) {
+            let path = plan.actions[index].path().to_string();
+            match verdict {
+                Ok(Ok(())) => {}
+                Ok(Err(why)) => plan.actions[index] = Action::Invalid { path, why },
+                Err(e) => {
+                    plan.actions[index] = Action::Failed {
+                        path,
+                        why: format!("cannot read to check XML: {e}"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn dir_record() -> Record {
+    Record {
+        dir: true,
+        a: SideState::default(),
+        b: SideState::default(),
+    }
+}
+
+fn read_all(side: &Side, path: &str) -> Result<Vec<u8>, BackendError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    side.backend
+        .open_read(path, 0)?
+        .read_to_end(&mut bytes)
+        .map_err(|e| BackendError::from_io(e, path))?;
+    Ok(bytes)
+}

@@ -1,0 +1,104 @@
+//! XML well-formedness before upload (sync-semantics §7): which files are XML (by extension:
+//! MIME `application/xml`, `text/xml` or `*+xml`; an unknown extension is not XML) and the check
+//! itself, reporting line and column.
+
+/// Extensions whose MIME type is XML.
+const XML_EXTENSIONS: &[&str] = &[
+    "xml", "xsl", "xslt", "xsd", "xhtml", "xht", "svg", "rdf", "atom", "rss", "xconf", "tei",
+    "rng", "odd", "xpl", "xmap", "sch", "xlf", "xliff", "dita", "ditamap", "dbk", "kml", "gpx",
+    "opf", "ncx", "wsdl", "mml", "xspec", "nvdl", "xproc", "xq.xml",
+];
+
+/// Is the file at `path` XML by its extension?
+pub fn is_xml_path(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => {
+            XML_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
+        }
+        _ => false,
+    }
+}
+
+/// Checks that `bytes` are a well-formed XML document. The error reads
+/// `not well-formed XML: line L, column C: reason`.
+pub fn check_well_formed(bytes: &[u8]) -> Result<(), String> {
+    let text = match std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) {
+        Ok(text) => text,
+        Err(e) => {
+            let (line, column) = position_of(bytes, e.valid_up_to());
+            return Err(format!(
+                "not well-formed XML: line {line}, column {column}: not valid UTF-8"
+            ));
+        }
+    };
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    match roxmltree::Document::parse_with_options(text, options) {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let position = error.pos();
+            let reason = error.to_string();
+            let reason = reason
+                .strip_suffix(&format!(" at {}:{}", position.row, position.col))
+                .unwrap_or(&reason)
+                .to_string();
+            Err(format!(
+                "not well-formed XML: line {}, column {}: {reason}",
+                position.row, position.col
+            ))
+        }
+    }
+}
+
+fn position_of(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = offset
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map(|p| p + 1)
+            .unwrap_or(0)
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_by_extension() {
+        assert!(is_xml_path("a/b.xml") && is_xml_path("X.SVG") && is_xml_path("c.xconf"));
+        assert!(
+            !is_xml_path("a.json")
+                && !is_xml_path("noext")
+                && !is_xml_path(".xml")
+                && !is_xml_path("a.xq")
+        );
+    }
+
+    #[test]
+    fn reports_line_and_column() {
+        assert!(check_well_formed(b"<?xml version=\"1.0\"?>\n<a><b/></a>\n").is_ok());
+        assert!(check_well_formed(b"<!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>").is_ok());
+        let error = check_well_formed(b"<a>\n  <b>\n</a>").unwrap_err();
+        assert!(
+            error.starts_with("not well-formed XML: line 3, column "),
+            "{error}"
+        );
+        let error = check_well_formed(b"<a></a><b/>").unwrap_err();
+        assert!(
+            error.starts_with("not well-formed XML: line 1, column 8"),
+            "{error}"
+        );
+        let error = check_well_formed(b"<a>\xff</a>").unwrap_err();
+        assert_eq!(
+            error,
+            "not well-formed XML: line 1, column 4: not valid UTF-8"
+        );
+    }
+}

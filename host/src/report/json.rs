@@ -1,0 +1,79 @@
+//! `--json`: one JSON object per event on stdout, then a summary object. Field names are part of
+//! ferry's interface: `event` (`transfer`, `mkdir`, `delete`, `unchanged`, `conflict`, `invalid`,
+//! `failed`, `warning`, `summary`), `path`, `reason`, `direction` (`up`/`down`), `bytes`, `why`,
+//! `dry_run`.
+
+use std::{io::Write, sync::Mutex};
+
+use serde_json::{json, Value};
+
+use super::{Direction, Event, Reporter, Summary};
+
+/// Prints JSON lines.
+#[derive(Default)]
+pub struct JsonReporter {
+    out: Mutex<()>,
+}
+
+impl JsonReporter {
+    fn emit(&self, value: Value) {
+        let _serial = self.out.lock().expect("output lock");
+        let _ = writeln!(std::io::stdout(), "{value}");
+    }
+}
+
+/// The JSON object of an event.
+pub fn event_json(event: &Event<'_>, dry_run: bool) -> Value {
+    let mut value = match event {
+        Event::Transferred {
+            path,
+            reason,
+            direction,
+            bytes,
+        } => json!({
+            "event": "transfer", "path": path, "reason": reason.word(),
+            "direction": if *direction == Direction::Up { "up" } else { "down" }, "bytes": bytes,
+        }),
+        Event::DirCreated { path, noun } => json!({"event": "mkdir", "path": path, "noun": noun}),
+        Event::Deleted { path, dir } => json!({"event": "delete", "path": path, "dir": dir}),
+        Event::Unchanged { path } => json!({"event": "unchanged", "path": path}),
+        Event::Conflict { path, why } => json!({"event": "conflict", "path": path, "why": why}),
+        Event::Invalid { path, why } => json!({"event": "invalid", "path": path, "why": why}),
+        Event::Failed { path, why } => json!({"event": "failed", "path": path, "why": why}),
+        Event::Warning { message } => json!({"event": "warning", "why": message}),
+    };
+    value["dry_run"] = Value::Bool(dry_run);
+    value
+}
+
+/// The JSON object of a summary.
+pub fn summary_json(summary: &Summary) -> Value {
+    json!({
+        "event": "summary",
+        "uploaded": summary.uploaded,
+        "downloaded": summary.downloaded,
+        "unchanged": summary.unchanged,
+        "conflicts": summary.conflicts,
+        "invalid": summary.invalid,
+        "deleted": summary.deleted,
+        "failed": summary.failed,
+        "dirs_created": summary.dirs_created,
+        "bytes": summary.bytes,
+        "seconds": summary.elapsed.as_secs_f64(),
+        "hashed_files": summary.hashed_files,
+        "stopped_early": summary.stopped_early,
+        "interrupted": summary.interrupted,
+        "dry_run": summary.dry_run,
+        "exit_code": summary.exit_code(),
+    })
+}
+
+impl Reporter for JsonReporter {
+    fn event(&self, event: &Event<'_>, dry_run: bool) {
+        self.emit(event_json(event, dry_run));
+    }
+
+    fn finished(&self, summary: &Summary) {
+        self.emit(summary_json(summary));
+    }
+}

@@ -1,0 +1,413 @@
+//! Where a baseline lives and how it is written, crash-safe at O(changes) per checkpoint.
+//!
+//! Files, for a pair whose key is the first 16 hex digits of SHA-256 over its two endpoint
+//! labels (sorted), in `$XDG_STATE_HOME/ferry/` (default `~/.local/state/ferry/`), mode 0600:
+//!
+//! - `KEY.json`, the compacted snapshot: `{"format": "ferry-baseline", "version": 1,
+//!   "endpoints": [A, B], "records": {PATH: {"dir"?: true, "a": SIDE, "b": SIDE}}}` where SIDE is
+//!   `{"sha256"?, "size", "mtime_ns"?, "token"?, "pending"?}`;
+//! - `KEY.journal`, changes since the snapshot, one JSON object a line: `{"set": PATH, "record":
+//!   RECORD}` or `{"drop": PATH}`. Every completed action is appended at once (so a killed
+//!   process loses nothing) and the journal is fsynced every `checkpoint_every` actions (so a
+//!   power cut loses at most that many);
+//! - `KEY.lock`, held while a run writes.
+//!
+//! Loading replays the journal over the snapshot; a torn last line is ignored. At the end of a
+//! run the snapshot is rewritten atomically (temporary file, fsync, rename) and the journal
+//! removed. A snapshot of another format version, or one that does not parse, is an error that
+//! names the file: never a silent reset.
+
+use std::{
+    fs::{self, File, OpenOptions},
+    io::{BufRead, BufReader, Write},
+    os::unix::fs::OpenOptionsExt,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::record::{Baseline, Record};
+
+/// The on-disk format version this ferry reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+const FORMAT_NAME: &str = "ferry-baseline";
+
+/// The directory holding baselines: `$XDG_STATE_HOME/ferry`, else `~/.local/state/ferry`.
+pub fn state_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+    {
+        return Ok(dir.join("ferry"));
+    }
+    let home = std::env::var_os("HOME")
+        .context("neither $XDG_STATE_HOME nor $HOME is set; cannot place the sync state")?;
+    Ok(PathBuf::from(home).join(".local/state/ferry"))
+}
+
+/// The files of one pair's baseline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatePaths {
+    /// The compacted snapshot.
+    pub snapshot: PathBuf,
+    /// The journal of changes since the snapshot.
+    pub journal: PathBuf,
+    /// The lock held by a writing run.
+    pub lock: PathBuf,
+    /// The two endpoint labels, sorted: index 0 is side `a`.
+    pub endpoints: [String; 2],
+}
+
+impl StatePaths {
+    /// The paths for the pair of endpoint labels (in any order) under `dir`.
+    pub fn new(dir: &Path, one: &str, other: &str) -> Self {
+        let mut endpoints = [one.to_string(), other.to_string()];
+        endpoints.sort();
+        let mut hasher = Sha256::new();
+        hasher.update(FORMAT_NAME.as_bytes());
+        for label in &endpoints {
+            hasher.update([0u8]);
+            hasher.update(label.as_bytes());
+        }
+        let key: String = hasher.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        StatePaths {
+            snapshot: dir.join(format!("{key}.json")),
+            journal: dir.join(format!("{key}.journal")),
+            lock: dir.join(format!("{key}.lock")),
+            endpoints,
+        }
+    }
+
+    /// Is `label` side `a` of this pair?
+    pub fn is_side_a(&self, label: &str) -> bool {
+        self.endpoints[0] == label
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    format: String,
+    version: u32,
+    endpoints: [String; 2],
+    records: std::collections::BTreeMap<String, Record>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum JournalLine {
+    Set { set: String, record: Record },
+    Drop { drop: String },
+}
+
+/// Loads the baseline of `paths` (empty if none exists yet).
+pub fn load(paths: &StatePaths) -> Result<Baseline> {
+    let mut baseline = Baseline::default();
+    match fs::read(&paths.snapshot) {
+        Ok(bytes) => {
+            let shown = paths.snapshot.display();
+            let header: serde_json::Value = serde_json::from_slice(&bytes)
+                .with_context(|| format!("the sync state {shown} is unreadable (not JSON); move it away to start over, and ferry will compare both sides afresh"))?;
+            let format = header.get("format").and_then(|v| v.as_str()).unwrap_or("");
+            let version = header.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+            if format != FORMAT_NAME {
+                bail!("{shown} is not a ferry sync state (format `{format}`)");
+            }
+            if version != u64::from(FORMAT_VERSION) {
+                bail!("the sync state {shown} has format version {version}, but this ferry reads version {FORMAT_VERSION}; use the ferry that wrote it, or move the file away to start over");
+            }
+            let snapshot: Snapshot = serde_json::from_value(header).with_context(|| {
+                format!("the sync state {shown} is damaged; move it away to start over")
+            })?;
+            if snapshot.endpoints != paths.endpoints {
+                bail!(
+                    "the sync state {shown} belongs to {} ↔ {}, not to this pair",
+                    snapshot.endpoints[0],
+                    snapshot.endpoints[1]
+                );
+            }
+            baseline.records = snapshot.records;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!("cannot read the sync state {}", paths.snapshot.display())
+            })
+        }
+    }
+    replay_journal(&paths.journal, &mut baseline)?;
+    Ok(baseline)
+}
+
+fn replay_journal(path: &Path, baseline: &mut Baseline) -> Result<()> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("cannot read the sync journal {}", path.display()))
+        }
+    };
+    let lines: Vec<String> = BufReader::new(file)
+        .lines()
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("cannot read the sync journal {}", path.display()))?;
+    let count = lines.len();
+    for (index, line) in lines.into_iter().enumerate() {
+        match serde_json::from_str::<JournalLine>(&line) {
+            Ok(JournalLine::Set { set, record }) => {
+                baseline.records.insert(set, record);
+            }
+            Ok(JournalLine::Drop { drop }) => {
+                baseline.records.remove(&drop);
+            }
+            // A line cut short by a crash can only be the last one.
+            Err(_) if index + 1 == count => {}
+            Err(e) => bail!(
+                "the sync journal {} is damaged at line {}: {e}",
+                path.display(),
+                index + 1
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// A writing session on one baseline: holds the lock, appends to the journal, compacts at the end.
+#[derive(Debug)]
+pub struct StateStore {
+    paths: StatePaths,
+    _lock: File,
+    journal: Option<File>,
+    checkpoint_every: usize,
+    since_checkpoint: usize,
+}
+
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.mode(0o600);
+    options
+}
+
+impl StateStore {
+    /// Locks the baseline of `paths` for writing and loads it.
+    pub fn open(paths: StatePaths, checkpoint_every: usize) -> Result<(Self, Baseline)> {
+        let dir = paths
+            .snapshot
+            .parent()
+            .expect("state files live in a directory");
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the state directory {}", dir.display()))?;
+        let lock = private_options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&paths.lock)
+            .with_context(|| format!("cannot create {}", paths.lock.display()))?;
+        if lock.try_lock().is_err() {
+            bail!(
+                "another ferry run is syncing this pair right now (lock {}); wait for it to finish",
+                paths.lock.display()
+            );
+        }
+        let baseline = load(&paths)?;
+        Ok((
+            StateStore {
+                paths,
+                _lock: lock,
+                journal: None,
+                checkpoint_every: checkpoint_every.max(1),
+                since_checkpoint: 0,
+            },
+            baseline,
+        ))
+    }
+
+    /// The files of this baseline.
+    pub fn paths(&self) -> &StatePaths {
+        &self.paths
+    }
+
+    /// Appends one change; fsyncs every `checkpoint_every` changes.
+    pub fn append(&mut self, path: &str, record: Option<&Record>) -> Result<()> {
+        let line = match record {
+            Some(record) => serde_json::to_string(&JournalLine::Set {
+                set: path.to_string(),
+                record: record.clone(),
+            }),
+            None => serde_json::to_string(&JournalLine::Drop {
+                drop: path.to_string(),
+            }),
+        }
+        .expect("records serialise");
+        if self.journal.is_none() {
+            let file = private_options()
+                .create(true)
+                .append(true)
+                .open(&self.paths.journal)
+                .with_context(|| {
+                    format!(
+                        "cannot write the sync journal {}",
+                        self.paths.journal.display()
+                    )
+                })?;
+            self.journal = Some(file);
+        }
+        let journal = self.journal.as_mut().expect("opened above");
+        journal
+            .write_all(format!("{line}\n").as_bytes())
+            .with_context(|| {
+                format!(
+                    "cannot write the sync journal {}",
+                    self.paths.journal.display()
+                )
+            })?;
+        self.since_checkpoint += 1;
+        if self.since_checkpoint >= self.checkpoint_every {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// Makes every appended change durable.
+    pub fn checkpoint(&mut self) -> Result<()> {
+        if let Some(journal) = &self.journal {
+            journal
+                .sync_data()
+                .with_context(|| format!("cannot sync {}", self.paths.journal.display()))?;
+        }
+        self.since_checkpoint = 0;
+        Ok(())
+    }
+
+    /// Writes `baseline` as the new snapshot (atomically) and removes the journal.
+    pub fn compact(&mut self, baseline: &Baseline) -> Result<()> {
+        let snapshot = Snapshot {
+            format: FORMAT_NAME.to_string(),
+            version: FORMAT_VERSION,
+            endpoints: self.paths.endpoints.clone(),
+            records: baseline.records.clone(),
+        };
+        let temp = self.paths.snapshot.with_extension("json.tmp");
+        {
+            let mut file = private_options()
+                .create(true)
+                .write(true)
+                .truncate(true)
+                .open(&temp)
+                .with_context(|| format!("cannot write {}", temp.display()))?;
+            serde_json::to_writer(std::io::BufWriter::new(&mut file), &snapshot)
+                .with_context(|| format!("cannot write {}", temp.display()))?;
+            file.sync_all()
+                .with_context(|| format!("cannot sync {}", temp.display()))?;
+        }
+        fs::rename(&temp, &self.paths.snapshot)
+            .with_context(|| format!("cannot replace {}", self.paths.snapshot.display()))?;
+        if let Some(dir) = self.paths.snapshot.parent() {
+            if let Ok(dir) = File::open(dir) {
+                let _ = dir.sync_all();
+            }
+        }
+        self.journal = None;
+        match fs::remove_file(&self.paths.journal) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("cannot remove {}", self.paths.journal.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::SideState;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn record(size: u64) -> Record {
+        Record {
+            dir: false,
+            a: SideState {
+                size,
+                sha256: Some("ab".into()),
+                ..Default::default()
+            },
+            b: SideState {
+                size,
+                token: Some("t".into()),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn journal_survives_without_compaction_and_compacts() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "local:/b", "local:/a");
+        assert!(paths.is_side_a("local:/a"));
+        {
+            let (mut store, baseline) = StateStore::open(paths.clone(), 100).unwrap();
+            assert!(baseline.records.is_empty());
+            store.append("x", Some(&record(1))).unwrap();
+            store.append("y", Some(&record(2))).unwrap();
+            store.append("x", None).unwrap();
+            // Dropped without compaction, as after a kill.
+        }
+        let loaded = load(&paths).unwrap();
+        assert_eq!(loaded.records.keys().collect::<Vec<_>>(), ["y"]);
+        let (mut store, baseline) = StateStore::open(paths.clone(), 100).unwrap();
+        store.compact(&baseline).unwrap();
+        assert!(!paths.journal.exists());
+        assert_eq!(load(&paths).unwrap(), baseline);
+        let mode = fs::metadata(&paths.snapshot).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored_but_damage_elsewhere_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "a", "b");
+        let good = serde_json::to_string(&JournalLine::Set {
+            set: "p".into(),
+            record: record(3),
+        })
+        .unwrap();
+        fs::write(&paths.journal, format!("{good}\n{{\"set\":\"q\",\"rec")).unwrap();
+        assert_eq!(load(&paths).unwrap().records.len(), 1);
+        fs::write(&paths.journal, format!("garbage\n{good}\n")).unwrap();
+        let error = load(&paths).unwrap_err().to_string();
+        assert!(error.contains("damaged at line 1"), "{error}");
+    }
+
+    #[test]
+    fn foreign_versions_and_garbage_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "a", "b");
+        fs::write(
+            &paths.snapshot,
+            r#"{"format":"ferry-baseline","version":99,"endpoints":["a","b"],"records":{}}"#,
+        )
+        .unwrap();
+        let error = format!("{:#}", load(&paths).unwrap_err());
+        assert!(
+            error.contains("format version 99, but this ferry reads version 1"),
+            "{error}"
+        );
+        fs::write(&paths.snapshot, "not json").unwrap();
+        let error = format!("{:#}", load(&paths).unwrap_err());
+        assert!(error.contains("is unreadable"), "{error}");
+    }
+
+    #[test]
+    fn a_second_writer_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "a", "b");
+        let _first = StateStore::open(paths.clone(), 1).unwrap();
+        let error = StateStore::open(paths, 1).unwrap_err().to_string();
+        assert!(error.contains("another ferry run"), "{error}");
+    }
+}

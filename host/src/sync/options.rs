@@ -1,0 +1,124 @@
+//! The options of a sync run, validated before any work starts.
+
+use std::str::FromStr;
+
+use anyhow::{bail, Context};
+
+use crate::filter::Filter;
+
+/// Limit on deletions in one run (`--max-delete N|P%`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MaxDelete {
+    /// 50% of the destination's files, once more than 10 would go.
+    #[default]
+    Default,
+    /// At most this many files.
+    Count(usize),
+    /// At most this percentage of the destination's files.
+    Percent(u32),
+}
+
+impl MaxDelete {
+    /// Would deleting `deletions` of `total` destination files exceed the limit?
+    pub fn exceeded(self, deletions: usize, total: usize) -> bool {
+        match self {
+            MaxDelete::Default => deletions > 10 && deletions * 2 > total,
+            MaxDelete::Count(limit) => deletions > limit,
+            MaxDelete::Percent(percent) => deletions * 100 > total * percent as usize,
+        }
+    }
+}
+
+impl std::fmt::Display for MaxDelete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MaxDelete::Default => f.write_str("the default limit of 50% once more than 10 files"),
+            MaxDelete::Count(n) => write!(f, "--max-delete {n}"),
+            MaxDelete::Percent(p) => write!(f, "--max-delete {p}%"),
+        }
+    }
+}
+
+impl FromStr for MaxDelete {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> anyhow::Result<Self> {
+        if let Some(percent) = text.strip_suffix('%') {
+            let value: u32 = percent
+                .trim()
+                .parse()
+                .with_context(|| format!("`{text}` is not a percentage"))?;
+            if value > 100 {
+                bail!("`{text}`: a percentage is at most 100%");
+            }
+            return Ok(MaxDelete::Percent(value));
+        }
+        text.trim()
+            .parse()
+            .map(MaxDelete::Count)
+            .with_context(|| format!("`{text}` is neither a count nor a percentage such as 25%"))
+    }
+}
+
+/// Everything that shapes a one-way run.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// Transfer every source file and ignore conflicts.
+    pub force: bool,
+    /// Delete destination files (and empty directories) that are gone from the source.
+    pub delete: bool,
+    /// Change nothing (the state included); report what would happen.
+    pub dry_run: bool,
+    /// Stop at the first conflict, invalid file or failure.
+    pub fail_fast: bool,
+    /// Check XML well-formedness before upload even if the destination does not require it.
+    pub check_xml: bool,
+    /// Never check XML.
+    pub allow_malformed: bool,
+    /// Parallel workers for listing, hashing and transfers.
+    pub jobs: usize,
+    /// Retries of a transfer after a retryable error.
+    pub retries: u32,
+    /// Make the state durable every this many completed actions.
+    pub checkpoint_every: usize,
+    /// Limit on deletions.
+    pub max_delete: MaxDelete,
+    /// Include/exclude patterns.
+    pub filter: Filter,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            force: false,
+            delete: false,
+            dry_run: false,
+            fail_fast: false,
+            check_xml: false,
+            allow_malformed: false,
+            jobs: 4,
+            retries: 3,
+            checkpoint_every: 100,
+            max_delete: MaxDelete::Default,
+            filter: Filter::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_delete_parses_and_limits() {
+        assert_eq!("5".parse::<MaxDelete>().unwrap(), MaxDelete::Count(5));
+        assert_eq!("25%".parse::<MaxDelete>().unwrap(), MaxDelete::Percent(25));
+        assert!("x".parse::<MaxDelete>().is_err());
+        assert!("101%".parse::<MaxDelete>().is_err());
+        assert!(!MaxDelete::Default.exceeded(10, 10));
+        assert!(MaxDelete::Default.exceeded(11, 20));
+        assert!(!MaxDelete::Default.exceeded(11, 30));
+        assert!(MaxDelete::Count(2).exceeded(3, 100));
+        assert!(MaxDelete::Percent(10).exceeded(11, 100));
+    }
+}

@@ -1,0 +1,134 @@
+//! Copying one file between two backends: the destination plugin pulls the bytes from the
+//! source plugin's reader through the host, which hashes them (SHA-256) and counts them on the
+//! way. Nothing is held in memory beyond the plugins' fixed buffers. Retryable failures are
+//! retried with backoff on a fresh read.
+
+use std::{
+    io::Read,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
+
+use ferry_plugin_api::{BackendError, Entry};
+use sha2::{Digest, Sha256};
+
+use crate::{plan::compare::hex, plugins::host_services, sync::side::Side};
+
+/// A reader that hashes and counts what passes through it.
+struct Tap<R> {
+    inner: R,
+    hasher: Arc<Mutex<Sha256>>,
+    attempt_bytes: Arc<AtomicU64>,
+    run_bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if host_services::is_cancelled() {
+            return Err(
+                BackendError::new(ferry_plugin_api::ErrorKind::CANCELLED, "interrupted").into_io(),
+            );
+        }
+        let n = self.inner.read(buf)?;
+        self.hasher.lock().expect("hasher").update(&buf[..n]);
+        self.attempt_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        self.run_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// What a successful copy produced.
+#[derive(Debug)]
+pub struct Copied {
+    /// The destination entry as its backend now reports it.
+    pub entry: Entry,
+    /// SHA-256 of the bytes copied.
+    pub sha256: String,
+}
+
+/// Copies `path` from `source` to `destination`, expecting `size` bytes and giving the copy
+/// `mtime_ns` where the destination can set it. `run_bytes` counts bytes for progress (bytes of
+/// failed attempts are taken back out).
+pub fn copy_file(
+    source: &Side,
+    destination: &Side,
+    path: &str,
+    size: u64,
+    mtime_ns: Option<i64>,
+    retries: u32,
+    run_bytes: &Arc<AtomicU64>,
+) -> Result<Copied, BackendError> {
+    let mut attempt = 0;
+    loop {
+        let attempt_bytes = Arc::new(AtomicU64::new(0));
+        let result = copy_once(
+            source,
+            destination,
+            path,
+            size,
+            mtime_ns,
+            &attempt_bytes,
+            run_bytes,
+        );
+        match result {
+            Ok(copied) => return Ok(copied),
+            Err(error) => {
+                run_bytes.fetch_sub(attempt_bytes.load(Ordering::Relaxed), Ordering::Relaxed);
+                if !error.retryable || attempt >= retries || host_services::is_cancelled() {
+                    return Err(error);
+                }
+                std::thread::sleep(backoff(attempt));
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// 0.5 s, 1 s, 2 s, … capped at 8 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500u64.saturating_mul(1 << attempt.min(4)))
+}
+
+fn copy_once(
+    source: &Side,
+    destination: &Side,
+    path: &str,
+    size: u64,
+    mtime_ns: Option<i64>,
+    attempt_bytes: &Arc<AtomicU64>,
+    run_bytes: &Arc<AtomicU64>,
+) -> Result<Copied, BackendError> {
+    let reader = source.backend.open_read(path, 0)?;
+    let hasher = Arc::new(Mutex::new(Sha256::new()));
+    let tap = Tap {
+        inner: reader,
+        hasher: hasher.clone(),
+        attempt_bytes: attempt_bytes.clone(),
+        run_bytes: run_bytes.clone(),
+    };
+    let settable_mtime =
+        mtime_ns.filter(|_| destination.can(ferry_plugin_api::Capabilities::SET_MTIME));
+    let entry = destination
+        .backend
+        .write(path, tap, Some(size), settable_mtime)?;
+    let digest = std::mem::take(&mut *hasher.lock().expect("hasher")).finalize();
+    Ok(Copied {
+        entry,
+        sha256: hex(&digest),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(0), Duration::from_millis(500));
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(10), Duration::from_secs(8));
+    }
+}
