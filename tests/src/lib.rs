@@ -193,3 +193,187 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A source and a destination directory, a private state directory, and `ferry sync` between
+/// them, for the one-way suites.
+pub struct Pair {
+    /// Holds everything; removed on drop.
+    pub root: tempfile::TempDir,
+    /// The source tree.
+    pub src: PathBuf,
+    /// The destination tree.
+    pub dst: PathBuf,
+}
+
+/// The outcome of one `ferry` run, split for assertions.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code.
+    pub code: i32,
+    /// Status lines, sorted (workers finish in any order).
+    pub lines: Vec<String>,
+    /// The summary line without its ` — size in time` tail.
+    pub summary: String,
+    /// stderr.
+    pub stderr: String,
+    /// stdout as it came.
+    pub stdout: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Run::from_output(output)
+    }
+}
+
+impl Run {
+    fn from_output(output: Output) -> Self {
+        let out = stdout(&output);
+        let mut lines: Vec<String> = out.lines().map(String::from).collect();
+        let summary = match lines.last() {
+            Some(last) if last.contains(" uploaded, ") => {
+                let line = lines.pop().unwrap();
+                line.split(" — ").next().unwrap().to_string()
+            }
+            _ => String::new(),
+        };
+        lines.sort();
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            lines,
+            summary,
+            stderr: stderr(&output),
+            stdout: out,
+        }
+    }
+
+    /// Asserts the exit code, the sorted status lines and the summary counts.
+    pub fn expect(&self, code: i32, lines: &[&str], summary: &str) {
+        let mut expected: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        expected.sort();
+        assert_eq!(
+            self.lines, expected,
+            "status lines; stderr: {}",
+            self.stderr
+        );
+        assert_eq!(self.summary, summary, "summary; stdout: {}", self.stdout);
+        assert_eq!(
+            self.code, code,
+            "exit code; stdout: {} stderr: {}",
+            self.stdout, self.stderr
+        );
+    }
+}
+
+impl Default for Pair {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Pair {
+    /// Empty `src/` and `dst/`.
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let src = root.path().join("src");
+        let dst = root.path().join("dst");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::create_dir_all(&dst).unwrap();
+        Pair { root, src, dst }
+    }
+
+    /// The state directory (`$XDG_STATE_HOME/ferry`).
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.path().join("state/ferry")
+    }
+
+    /// Runs `ferry ARGS` with this pair's state and config directories.
+    pub fn ferry(&self, args: &[&str]) -> Run {
+        Run::from_output(self.command(args).output().expect("run ferry"))
+    }
+
+    /// The command `ferry ARGS` with this pair's environment, to add more to.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = ferry_command(args);
+        command
+            .env("XDG_STATE_HOME", self.root.path().join("state"))
+            .env("XDG_CONFIG_HOME", self.root.path().join("config"))
+            .env_remove("FERRY_PASSWORD");
+        command
+    }
+
+    /// `ferry sync EXTRA… src dst`.
+    pub fn sync(&self, extra: &[&str]) -> Run {
+        let (src, dst) = (self.src.to_str().unwrap(), self.dst.to_str().unwrap());
+        self.ferry(&[&["sync"], extra, &[src, dst]].concat())
+    }
+}
+
+/// Writes `bytes` to `dir/rel`, creating parents.
+pub fn put(dir: &Path, rel: &str, bytes: &[u8]) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Sets the mtime of `dir/rel` to `secs` since the epoch.
+pub fn set_mtime(dir: &Path, rel: &str, secs: i64) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(dir.join(rel))
+        .unwrap();
+    file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64))
+        .unwrap();
+}
+
+/// Every file (content) and directory (`name/` → empty) below `dir`, by relative path.
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        let Ok(items) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for item in items {
+            let Ok(item) = item else { continue };
+            let rel = item
+                .path()
+                .strip_prefix(base)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if item.file_type().unwrap().is_dir() {
+                out.insert(format!("{rel}/"), Vec::new());
+                walk(base, &item.path(), out);
+            } else {
+                // A file may vanish while a running ferry renames it into place.
+                match std::fs::read(item.path()) {
+                    Ok(bytes) => {
+                        out.insert(rel, bytes);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => panic!("{rel}: {e}"),
+                }
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out
+}
+
+/// `tree` with text contents, for readable assertions.
+pub fn text_tree(dir: &Path) -> Vec<(String, String)> {
+    tree(dir)
+        .into_iter()
+        .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+        .collect()
+}
+
+/// Pairs for `text_tree` comparisons.
+pub fn entries(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

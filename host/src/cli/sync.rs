@@ -78,8 +78,15 @@ pub fn run(
     Ok(ExitCode::from(summary.exit_code()))
 }
 
-/// Ctrl-C (and SIGTERM) ask the run to stop: workers take no new work, the state is saved, and
-/// the exit code is 130.
+/// The first Ctrl-C (or SIGTERM) asks the run to stop: workers take no new work, the state is
+/// saved, and the exit code is 130. A second one exits at once; that is safe too, because every
+/// completed action is already in the journal, which the next run replays.
 fn install_interrupt_handler() {
-    let _ = ctrlc::set_handler(host_services::cancel);
+    let _ = ctrlc::set_handler(|| {
+        if host_services::is_cancelled() {
+            std::process::exit(130);
+        }
+        host_services::cancel();
+        eprintln!("ferry: interrupted: finishing the transfers under way and saving the state (Ctrl-C again stops at once)");
+    });
 }

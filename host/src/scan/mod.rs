@@ -76,7 +76,11 @@ fn absorb(
             );
             continue;
         }
-        if is_partial_file(name) || filter.excludes(&path) {
+        if is_partial_file(name) {
+            tree.partial_files.push(path);
+            continue;
+        }
+        if filter.excludes(&path) {
             continue;
         }
         match entry.kind {

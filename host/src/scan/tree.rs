@@ -56,6 +56,8 @@ pub struct Tree {
     pub problems: Vec<BackendError>,
     /// Symlinks and special files, skipped.
     pub skipped_special: Vec<(String, EntryKind)>,
+    /// ferry's own temporary files left by an interrupted earlier run.
+    pub partial_files: Vec<String>,
 }
 
 impl Tree {

@@ -108,6 +108,7 @@ pub fn run_one_way(
         source,
         destination,
         source_tree: &source_tree,
+        stale_partials: &destination_tree.partial_files,
         source_is_a,
         options,
         reporter,

@@ -45,6 +45,8 @@ pub struct Executor<'a> {
     pub destination: &'a Side<'a>,
     /// The scanned source (mtimes and versions of what is copied).
     pub source_tree: &'a Tree,
+    /// Temporary files of interrupted earlier runs in the destination, removed after this one.
+    pub stale_partials: &'a [String],
     /// Is the source side `a` of the baseline?
     pub source_is_a: bool,
     /// The run's options.
@@ -104,6 +106,10 @@ impl<'a> Executor<'a> {
             return Err(error);
         }
         if let Some(state) = run.state {
+            for partial in self.stale_partials {
+                // Left by a killed run; never under a final name, so only clutter now.
+                let _ = self.destination.backend.delete(partial);
+            }
             let mut session = state.into_inner().expect("state");
             fill_pending(
                 self,
