@@ -302,6 +302,25 @@ impl Pair {
         command
     }
 
+    /// How many complete files (not ferry's partial uploads) the destination holds.
+    pub fn complete_files(&self) -> usize {
+        tree(&self.dst)
+            .keys()
+            .filter(|k| !k.ends_with('/') && !k.contains(".ferry-part-"))
+            .count()
+    }
+
+    /// Starts `ferry ARGS` in the background with one extra environment variable (a testkit
+    /// fault), its output discarded.
+    pub fn spawn_with(&self, args: &[&str], env: (&str, &str)) -> std::process::Child {
+        self.command(args)
+            .env(env.0, env.1)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start ferry")
+    }
+
     /// `ferry sync EXTRA… src dst`.
     pub fn sync(&self, extra: &[&str]) -> Run {
         let (src, dst) = (self.src.to_str().unwrap(), self.dst.to_str().unwrap());

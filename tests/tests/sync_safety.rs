@@ -283,19 +283,8 @@ fn a_killed_sync_resumes_without_redoing_finished_files() {
         "testkitmem://h/gen=2000",
         dst,
     ];
-    let mut child = pair
-        .command(&args)
-        .env("FERRY_TESTKIT_STALL_AFTER", "700")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let finals = || {
-        tree(&pair.dst)
-            .keys()
-            .filter(|k| k.ends_with(".txt") && !k.contains(".ferry-part-"))
-            .count()
-    };
+    let mut child = pair.spawn_with(&args, ("FERRY_TESTKIT_STALL_AFTER", "700"));
+    let finals = || pair.complete_files();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut last = usize::MAX;
     loop {
@@ -475,12 +464,7 @@ fn ctrl_c_saves_the_state_and_exits_130_and_a_second_one_stops_at_once() {
         "testkitmem://h/gen=300",
         dst,
     ];
-    let files = || {
-        tree(&pair.dst)
-            .keys()
-            .filter(|k| k.ends_with(".txt") && !k.contains(".ferry-part-"))
-            .count()
-    };
+    let files = || pair.complete_files();
 
     // Graceful: the transfers under way finish, the state is compacted.
     let child = pair
@@ -524,19 +508,8 @@ fn ctrl_c_saves_the_state_and_exits_130_and_a_second_one_stops_at_once() {
         "testkitmem://h/gen=300",
         other.dst.to_str().unwrap(),
     ];
-    let child = other
-        .command(&args)
-        .env("FERRY_TESTKIT_STALL_AFTER", "50")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let count = || {
-        tree(&other.dst)
-            .keys()
-            .filter(|k| k.ends_with(".txt") && !k.contains(".ferry-part-"))
-            .count()
-    };
+    let child = other.spawn_with(&args, ("FERRY_TESTKIT_STALL_AFTER", "50"));
+    let count = || other.complete_files();
     while count() < 46 {
         std::thread::sleep(Duration::from_millis(50));
     }
