@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs ferry's whole test suite on a fresh machine: installs what the suites need, builds the
+# Runs ferry's whole test suite on a fresh machine: installs the FTP servers the suites start
+# (scripts/install-test-servers.sh), builds the
 # workspace (the integration suites run target/debug/ferry and load the plugin libraries beside
 # it), then checks formatting and lints and runs every test. `.ci/run` calls exactly this.
 set -euo pipefail
@@ -10,6 +11,7 @@ if ! command -v cargo >/dev/null; then
     exit 1
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+scripts/install-test-servers.sh
 
 cargo build --workspace --locked
 cargo fmt --all -- --check

@@ -5,6 +5,8 @@
 //! The suites expect `cargo build --workspace` to have run first (`scripts/test.sh` does), so that
 //! `target/debug/ferry` and the plugin libraries beside it are current.
 
+pub mod servers;
+
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},

@@ -1,0 +1,675 @@
+//! The FTP backend over a connection pool: every `BackendImpl` operation in FTP commands.
+//!
+//! Paths are absolute on the server (`root` + relative path). Listings `CWD` into the directory
+//! first, then use MLSD where advertised, else `LIST -a` (so hidden files are not missed).
+//! Uploads go to `.NAME.ferry-part-XXXX` and are renamed into place (deleting the old file first
+//! where the server refuses to rename over it); the entry is then read back with MLST or by
+//! listing the parent, so the baseline stores the server's own version in the same form the next
+//! listing will show.
+
+use std::{
+    collections::HashSet,
+    io::{Read, Write},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex,
+    },
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use ferry_plugin_api::{
+    author::BackendImpl, BackendError, Capabilities, Entry, EntryKind, ErrorKind, HostBox, Listing,
+    LogLevel,
+};
+use suppaftp::{FtpError, FtpResult, ImplFtpStream, Mode, Status};
+
+use crate::{
+    config::{FtpConfig, FtpUrl},
+    error::{ftp_error, reply_code},
+    listing::{format_fact_time, parse_list_line, parse_mlsd_line},
+    pool::{Conn, Pool},
+    session::{self, Connector, Features, Settings},
+    transfer::Download,
+};
+
+const BUFFER_SIZE: usize = 256 * 1024;
+
+/// One FTP server and root directory.
+pub struct FtpBackend<C: Connector> {
+    pool: Pool<C>,
+    features: Features,
+    known_dirs: Mutex<HashSet<String>>,
+    host: HostBox,
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn parent_and_name(path: &str) -> (&str, &str) {
+    path.rsplit_once('/').unwrap_or(("", path))
+}
+
+/// Is this failure a dead or desynchronised connection (so a fresh one may succeed)?
+fn is_connection_failure(error: &FtpError) -> bool {
+    matches!(
+        error,
+        FtpError::ConnectionError(_) | FtpError::BadResponse | FtpError::SecureError(_)
+    ) || matches!(reply_code(error), Some(421))
+}
+
+fn is_epsv_refusal(error: &FtpError) -> bool {
+    match error {
+        FtpError::UnexpectedResponse(response) => {
+            matches!(response.status.code(), 500 | 501 | 502 | 504)
+                && String::from_utf8_lossy(&response.body)
+                    .to_ascii_uppercase()
+                    .contains("EPSV")
+        }
+        _ => false,
+    }
+}
+
+impl<C: Connector> FtpBackend<C> {
+    /// Connects once (so a wrong password or an unreachable server fails here, before any
+    /// transfer), reads FEAT, and keeps the connection in the pool.
+    pub fn open(
+        config: FtpConfig,
+        url: FtpUrl,
+        connector: C,
+        host: HostBox,
+    ) -> Result<Self, BackendError> {
+        if config.insecure {
+            host.log(
+                LogLevel::WARN,
+                format!(
+                    "{}: TLS certificate verification is OFF (insecure = true)",
+                    url.server()
+                )
+                .as_str()
+                .into(),
+            );
+        }
+        if url.password.is_some() {
+            host.log(LogLevel::WARN, "a password in the URL can be seen by other users of this machine; prefer $FERRY_PASSWORD, password_command or ~/.netrc".into());
+        }
+        let settings = Settings {
+            server: url.server(),
+            user: config.user(&url),
+            password: config.password(&url),
+            timeout: config.timeout(),
+            active: config.active,
+            latin1: config.encoding.to_ascii_lowercase().starts_with("latin")
+                || config.encoding.eq_ignore_ascii_case("iso-8859-1"),
+            epsv: true.into(),
+            url,
+        };
+        let pool = Pool::new(connector, settings, config.connections);
+        let features = {
+            let mut conn = pool.get()?;
+            session::features(conn.ftp())
+        };
+        Ok(FtpBackend {
+            pool,
+            features,
+            known_dirs: Mutex::new(HashSet::new()),
+            host,
+        })
+    }
+
+    fn server(&self) -> &str {
+        &self.pool.settings().server
+    }
+
+    fn absolute(&self, path: &str) -> String {
+        let root = &self.pool.settings().url.root;
+        match (root.as_str(), path) {
+            (root, "") => root.to_string(),
+            ("/", path) => format!("/{path}"),
+            (root, path) => format!("{root}/{path}"),
+        }
+    }
+
+    fn error(&self, command: &str, error: FtpError) -> BackendError {
+        ftp_error(self.server(), command, error)
+    }
+
+    /// Runs `op` on a pooled connection; a dead connection is replaced and the operation tried
+    /// once more, and a refused EPSV switches the pool to PASV.
+    fn run<T>(
+        &self,
+        command: &str,
+        op: impl Fn(&mut ImplFtpStream<C::Stream>) -> FtpResult<T>,
+    ) -> Result<T, BackendError> {
+        let mut attempt = 0;
+        loop {
+            let mut conn = self.pool.get()?;
+            match op(conn.ftp()) {
+                Ok(value) => return Ok(value),
+                Err(error) if is_epsv_refusal(&error) && attempt == 0 => {
+                    self.pool.settings().epsv.store(false, Ordering::Relaxed);
+                    conn.ftp().set_mode(Mode::Passive);
+                }
+                Err(error) if is_connection_failure(&error) && attempt == 0 => conn.broken(),
+                Err(error) => {
+                    if is_connection_failure(&error) {
+                        conn.broken();
+                    }
+                    return Err(self.error(command, error));
+                }
+            }
+            attempt += 1;
+        }
+    }
+
+    fn parse_listing(&self, dir: &str, lines: Vec<String>, mlsd: bool) -> Listing {
+        let mut listing = Listing::default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let (year, month, day) = civil_date(now);
+        for line in lines {
+            let parsed = if mlsd {
+                parse_mlsd_line(&line)
+            } else {
+                parse_list_line(&line, year, (month, day))
+            };
+            let shown_dir = if dir.is_empty() { "." } else { dir };
+            match parsed {
+                Ok(None) => {}
+                Ok(Some(entry)) => match Entry::validate_name(&entry.name) {
+                    Ok(()) => listing.entries.push(entry),
+                    Err(why) => listing.problems.push(
+                        BackendError::new(
+                            ErrorKind::INVALID_INPUT,
+                            format!(
+                                "{}: refused an entry of `{shown_dir}` named {:?}: {why}",
+                                self.server(),
+                                entry.name.as_str()
+                            ),
+                        )
+                        .with_context("path", shown_dir),
+                    ),
+                },
+                Err(why) => listing.problems.push(
+                    BackendError::new(
+                        ErrorKind::INVALID_INPUT,
+                        format!("{}: listing of `{shown_dir}`: {why}", self.server()),
+                    )
+                    .with_context("path", shown_dir),
+                ),
+            }
+        }
+        listing
+    }
+
+    fn list_on(&self, conn: &mut Conn<C>, dir: &str) -> Result<Listing, FtpError> {
+        let absolute = self.absolute(dir);
+        let ftp = conn.ftp();
+        ftp.cwd(&absolute)?;
+        let lines = if self.features.mlsd {
+            ftp.mlsd(None)?
+        } else {
+            ftp.list(Some("-a"))?
+        };
+        Ok(self.parse_listing(dir, lines, self.features.mlsd))
+    }
+
+    fn stat_on(&self, conn: &mut Conn<C>, path: &str) -> Result<Entry, BackendError> {
+        let absolute = self.absolute(path);
+        if path.is_empty() {
+            return match conn.ftp().cwd(&absolute) {
+                Ok(()) => Ok(Entry::directory("")),
+                Err(e) => Err(self.error(&format!("CWD {absolute}"), e)),
+            };
+        }
+        let (parent, name) = parent_and_name(path);
+        if self.features.mlst {
+            return match conn.ftp().mlst(Some(&absolute)) {
+                Ok(line) => match parse_mlsd_line(&line) {
+                    Ok(Some(mut entry)) => {
+                        entry.name = name.into();
+                        Ok(entry)
+                    }
+                    _ => Err(BackendError::new(
+                        ErrorKind::OTHER,
+                        format!(
+                            "{}: MLST {absolute}: unreadable reply {line:?}",
+                            self.server()
+                        ),
+                    )),
+                },
+                Err(e) if reply_code(&e) == Some(550) => Err(BackendError::not_found(path)),
+                Err(e) => Err(self.error(&format!("MLST {absolute}"), e)),
+            };
+        }
+        match self.list_on(conn, parent) {
+            Ok(listing) => listing
+                .entries
+                .into_iter()
+                .find(|e| e.name.as_str() == name)
+                .ok_or_else(|| BackendError::not_found(path)),
+            Err(e) if reply_code(&e) == Some(550) => Err(BackendError::not_found(path)),
+            Err(e) => Err(self.error(&format!("LIST {}", self.absolute(parent)), e)),
+        }
+    }
+
+    fn mkdir_on(&self, conn: &mut Conn<C>, path: &str) -> Result<(), BackendError> {
+        let absolute = self.absolute(path);
+        let mut prefix = String::new();
+        for component in absolute.split('/').filter(|c| !c.is_empty()) {
+            prefix.push('/');
+            prefix.push_str(component);
+            if self.known_dirs.lock().expect("dirs").contains(&prefix) {
+                continue;
+            }
+            if let Err(error) = conn.ftp().mkdir(&prefix) {
+                if is_connection_failure(&error) {
+                    conn.broken();
+                    return Err(self.error(&format!("MKD {prefix}"), error));
+                }
+                // Usually "exists": fine if it is a directory.
+                if conn.ftp().cwd(&prefix).is_err() {
+                    let relative = prefix
+                        .strip_prefix(&self.absolute(""))
+                        .unwrap_or(&prefix)
+                        .trim_start_matches('/');
+                    return Err(match self.stat_on(conn, relative) {
+                        Ok(entry) if !entry.is_dir() => BackendError::new(
+                            ErrorKind::ALREADY_EXISTS,
+                            format!("{path}: `{prefix}` exists and is not a directory"),
+                        )
+                        .with_context("path", path),
+                        _ => self.error(&format!("MKD {prefix}"), error),
+                    });
+                }
+            }
+            self.known_dirs.lock().expect("dirs").insert(prefix.clone());
+        }
+        Ok(())
+    }
+
+    fn upload(
+        &self,
+        conn: &mut Conn<C>,
+        path: &str,
+        source: &mut dyn Read,
+        size: Option<u64>,
+        mtime_ns: Option<i64>,
+    ) -> Result<Entry, BackendError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let (parent, name) = parent_and_name(path);
+        self.mkdir_on(conn, parent)?;
+        let unique = format!(
+            "{:x}{:x}{:x}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
+        );
+        let temp = self.absolute(&join(parent, &format!(".{name}.ferry-part-{unique}")));
+        let target = self.absolute(path);
+        let stored = self.store(conn, &temp, path, source, size);
+        if let Err(error) = stored {
+            self.discard(conn, &temp);
+            return Err(error);
+        }
+        if let Err(error) = self.rename_over(conn, &temp, &target) {
+            self.discard(conn, &temp);
+            return Err(error);
+        }
+        if let (Some(ns), true) = (mtime_ns, self.features.mfmt) {
+            let command = format!("MFMT {} {target}", format_fact_time(ns));
+            if let Err(error) = conn.ftp().custom_command(&command, &[Status::File]) {
+                return Err(self.error(&command, error));
+            }
+        }
+        self.stat_on(conn, path)
+    }
+
+    fn store(
+        &self,
+        conn: &mut Conn<C>,
+        temp: &str,
+        path: &str,
+        source: &mut dyn Read,
+        size: Option<u64>,
+    ) -> Result<(), BackendError> {
+        let command = format!("STOR {temp}");
+        let mut stream = match conn.ftp().put_with_stream(temp) {
+            Ok(stream) => stream,
+            Err(error) => {
+                if is_connection_failure(&error) {
+                    conn.broken();
+                }
+                return Err(self.error(&command, error));
+            }
+        };
+        let mut buffer = vec![0u8; BUFFER_SIZE];
+        let mut written: u64 = 0;
+        loop {
+            let n = match source.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // The host's source failed: abandon the upload, keep the source's error.
+                    conn.broken();
+                    drop(stream);
+                    return Err(BackendError::from_io(e, path));
+                }
+            };
+            written += n as u64;
+            if size.is_some_and(|expected| written > expected) {
+                break;
+            }
+            if let Err(e) = stream.write_all(&buffer[..n]) {
+                conn.broken();
+                drop(stream);
+                return Err(self.error(&command, FtpError::ConnectionError(e)));
+            }
+        }
+        if let Err(error) = stream.finish() {
+            if is_connection_failure(&error) {
+                conn.broken();
+            }
+            return Err(self.error(&command, error));
+        }
+        match size {
+            Some(expected) if expected != written => Err(BackendError::new(
+                ErrorKind::INVALID_INPUT,
+                format!("{path}: the source gave {} {expected} bytes (got {written}); nothing was stored", if written > expected { "more than" } else { "only" }),
+            )
+            .with_context("path", path)),
+            _ => Ok(()),
+        }
+    }
+
+    /// RNFR/RNTO; where the server refuses to rename over an existing file, delete it first.
+    fn rename_over(&self, conn: &mut Conn<C>, from: &str, to: &str) -> Result<(), BackendError> {
+        match conn.ftp().rename(from, to) {
+            Ok(()) => Ok(()),
+            Err(error) if is_connection_failure(&error) => {
+                conn.broken();
+                Err(self.error(&format!("RNFR {from} / RNTO {to}"), error))
+            }
+            Err(first) => {
+                if conn.ftp().rm(to).is_err() {
+                    return Err(self.error(&format!("RNFR {from} / RNTO {to}"), first));
+                }
+                conn.ftp()
+                    .rename(from, to)
+                    .map_err(|e| self.error(&format!("RNFR {from} / RNTO {to}"), e))
+            }
+        }
+    }
+
+    /// Best-effort removal of a temporary upload, on this connection or a fresh one.
+    fn discard(&self, conn: &mut Conn<C>, temp: &str) {
+        if conn.ftp().rm(temp).is_ok() {
+            return;
+        }
+        conn.broken();
+        if let Ok(mut fresh) = self.pool.get() {
+            let _ = fresh.ftp().rm(temp);
+        }
+    }
+}
+
+/// (year, month, day) of a Unix time in seconds.
+fn civil_date(secs: i64) -> (i64, i64, i64) {
+    let text = format_fact_time(secs * 1_000_000_000);
+    (
+        text[0..4].parse().unwrap_or(1970),
+        text[4..6].parse().unwrap_or(1),
+        text[6..8].parse().unwrap_or(1),
+    )
+}
+
+impl<C: Connector> BackendImpl for FtpBackend<C> {
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = Capabilities::LIST
+            | Capabilities::STAT
+            | Capabilities::READ
+            | Capabilities::READ_OFFSET
+            | Capabilities::WRITE
+            | Capabilities::ATOMIC_WRITE
+            | Capabilities::DELETE
+            | Capabilities::MKDIR
+            | Capabilities::RMDIR
+            | Capabilities::RENAME
+            | Capabilities::CHANGE_TOKEN;
+        if self.features.mfmt {
+            caps = caps | Capabilities::SET_MTIME;
+        }
+        caps
+    }
+
+    fn list(&self, dir: &str) -> Result<Listing, BackendError> {
+        let absolute = self.absolute(dir);
+        let mut conn = self.pool.get()?;
+        match self.list_on(&mut conn, dir) {
+            Ok(listing) => Ok(listing),
+            Err(error) if reply_code(&error) == Some(550) => {
+                // CWD refused: a file, or nothing at all.
+                match self.stat_on(&mut conn, dir) {
+                    Ok(entry) if !entry.is_dir() => Err(BackendError::new(
+                        ErrorKind::INVALID_INPUT,
+                        format!("{dir}: not a directory"),
+                    )
+                    .with_context("path", dir)),
+                    Err(e) if e.kind == ErrorKind::NOT_FOUND => {
+                        Err(BackendError::not_found(if dir.is_empty() {
+                            &absolute
+                        } else {
+                            dir
+                        }))
+                    }
+                    _ => Err(self.error(&format!("CWD {absolute}"), error)),
+                }
+            }
+            Err(error) => {
+                let retry = is_connection_failure(&error) || is_epsv_refusal(&error);
+                if is_epsv_refusal(&error) {
+                    self.pool.settings().epsv.store(false, Ordering::Relaxed);
+                    conn.ftp().set_mode(Mode::Passive);
+                } else {
+                    conn.broken();
+                }
+                drop(conn);
+                if !retry {
+                    return Err(self.error(&format!("list {absolute}"), error));
+                }
+                let mut conn = self.pool.get()?;
+                self.list_on(&mut conn, dir).map_err(|e| {
+                    conn.broken();
+                    self.error(&format!("list {absolute}"), e)
+                })
+            }
+        }
+    }
+
+    fn stat(&self, path: &str) -> Result<Entry, BackendError> {
+        let mut conn = self.pool.get()?;
+        self.stat_on(&mut conn, path)
+    }
+
+    fn open_read(&self, path: &str, offset: u64) -> Result<Box<dyn Read + Send>, BackendError> {
+        let absolute = self.absolute(path);
+        let command = format!("RETR {absolute}");
+        let mut attempt = 0;
+        loop {
+            let mut conn = self.pool.get()?;
+            let ftp = conn.ftp();
+            let opened = if offset > 0 {
+                ftp.resume_transfer(offset as usize)
+                    .and_then(|_| ftp.retr_as_stream(&absolute))
+            } else {
+                ftp.retr_as_stream(&absolute)
+            };
+            match opened {
+                Ok(stream) => {
+                    return Ok(Box::new(Download::new(
+                        stream,
+                        conn,
+                        self.server().to_string(),
+                        command,
+                    )))
+                }
+                Err(error) if attempt == 0 && is_epsv_refusal(&error) => {
+                    self.pool.settings().epsv.store(false, Ordering::Relaxed);
+                    conn.ftp().set_mode(Mode::Passive);
+                }
+                Err(error) if attempt == 0 && is_connection_failure(&error) => conn.broken(),
+                Err(error) => {
+                    let error = self.error(&command, error);
+                    return Err(if error.kind == ErrorKind::NOT_FOUND {
+                        BackendError::not_found(path)
+                    } else {
+                        error
+                    });
+                }
+            }
+            attempt += 1;
+        }
+    }
+
+    fn write(
+        &self,
+        path: &str,
+        source: &mut dyn Read,
+        size: Option<u64>,
+        mtime_ns: Option<i64>,
+    ) -> Result<Entry, BackendError> {
+        if path.is_empty() {
+            return Err(BackendError::new(
+                ErrorKind::INVALID_INPUT,
+                "cannot write to the root itself",
+            ));
+        }
+        let mut conn = self.pool.get()?;
+        if self.features.mlst || self.features.mlsd {
+            if let Ok(entry) = self.stat_on(&mut conn, path) {
+                if entry.is_dir() {
+                    return Err(BackendError::new(
+                        ErrorKind::INVALID_INPUT,
+                        format!("{path}: is a directory; not overwritten"),
+                    )
+                    .with_context("path", path));
+                }
+            }
+        }
+        self.upload(&mut conn, path, source, size, mtime_ns)
+    }
+
+    fn delete(&self, path: &str) -> Result<(), BackendError> {
+        let absolute = self.absolute(path);
+        let mut conn = self.pool.get()?;
+        match conn.ftp().rm(&absolute) {
+            Ok(()) => Ok(()),
+            Err(error) if reply_code(&error) == Some(550) => match self.stat_on(&mut conn, path) {
+                Err(e) if e.kind == ErrorKind::NOT_FOUND => Ok(()),
+                Ok(entry) if entry.is_dir() => Err(BackendError::new(
+                    ErrorKind::INVALID_INPUT,
+                    format!("{path}: is a directory; not deleted"),
+                )
+                .with_context("path", path)),
+                _ => Err(self.error(&format!("DELE {absolute}"), error)),
+            },
+            Err(error) => {
+                if is_connection_failure(&error) {
+                    conn.broken();
+                }
+                Err(self.error(&format!("DELE {absolute}"), error))
+            }
+        }
+    }
+
+    fn mkdir(&self, path: &str) -> Result<(), BackendError> {
+        let mut conn = self.pool.get()?;
+        self.mkdir_on(&mut conn, path)
+    }
+
+    fn rmdir(&self, path: &str, recursive: bool) -> Result<(), BackendError> {
+        let entry = match self.stat(path) {
+            Err(e) if e.kind == ErrorKind::NOT_FOUND => return Ok(()),
+            other => other?,
+        };
+        if !entry.is_dir() {
+            return Err(BackendError::new(
+                ErrorKind::INVALID_INPUT,
+                format!("{path}: not a directory"),
+            )
+            .with_context("path", path));
+        }
+        if recursive {
+            // The listing is hidden-aware (MLSD or LIST -a), so RMD does not fail on dot files.
+            for child in self.list(path)?.entries {
+                let child_path = join(path, &child.name);
+                if child.kind == EntryKind::DIRECTORY {
+                    self.rmdir(&child_path, true)?;
+                } else {
+                    self.delete(&child_path)?;
+                }
+            }
+        }
+        let absolute = self.absolute(path);
+        let result = self.run(&format!("RMD {absolute}"), |ftp| ftp.rmdir(&absolute));
+        self.known_dirs
+            .lock()
+            .expect("dirs")
+            .retain(|d| d != &absolute && !d.starts_with(&format!("{absolute}/")));
+        match result {
+            Err(error) if !recursive && self.list(path).is_ok_and(|l| !l.entries.is_empty()) => {
+                Err(BackendError::new(
+                    ErrorKind::INVALID_INPUT,
+                    format!("{path}: directory not empty ({})", error.message),
+                )
+                .with_context("path", path))
+            }
+            other => other,
+        }
+    }
+
+    fn rename(&self, from: &str, to: &str) -> Result<(), BackendError> {
+        let mut conn = self.pool.get()?;
+        self.mkdir_on(&mut conn, parent_and_name(to).0)?;
+        let (from, to) = (self.absolute(from), self.absolute(to));
+        self.rename_over(&mut conn, &from, &to)
+    }
+
+    fn set_mtime(&self, path: &str, mtime_ns: i64) -> Result<(), BackendError> {
+        if !self.features.mfmt {
+            return Err(BackendError::unsupported(
+                "setting modification times (the server has no MFMT)",
+            ));
+        }
+        let command = format!(
+            "MFMT {} {}",
+            format_fact_time(mtime_ns),
+            self.absolute(path)
+        );
+        self.run(&command, |ftp| {
+            ftp.custom_command(&command, &[Status::File]).map(|_| ())
+        })
+    }
+
+    fn close(&self) -> Result<(), BackendError> {
+        self.pool.close();
+        Ok(())
+    }
+}
+
+impl<C: Connector> Drop for FtpBackend<C> {
+    fn drop(&mut self) {
+        self.pool.close();
+        let _ = &self.host;
+    }
+}

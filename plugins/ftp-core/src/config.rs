@@ -1,0 +1,352 @@
+//! The FTP backends' options and target URLs: `ftp://[user[:password]@]host[:port]/path`,
+//! `ftps://…` (explicit TLS, AUTH TLS) and `ftps+implicit://…` (TLS from the first byte,
+//! port 990 by default). User, password and path are percent-decoded. The path is the root
+//! directory of the sync, taken from the server's root (`ftp://h/www` → `/www`).
+
+use std::{fmt, path::PathBuf, time::Duration};
+
+use ferry_plugin_api::{BackendError, ErrorKind, OptionKind, OptionSpec};
+use serde::Deserialize;
+
+/// How the control connection is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Security {
+    /// Plain FTP.
+    Plain,
+    /// `AUTH TLS` after connecting.
+    ExplicitTls,
+    /// TLS from the first byte.
+    ImplicitTls,
+}
+
+/// Options of the ftp and ftps backends, from the TOML table the host passes to `open`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FtpConfig {
+    /// The target URL.
+    pub location: String,
+    /// User name (overrides the URL's).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Password (overrides the URL's).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Control connections kept open at most.
+    #[serde(default = "default_connections")]
+    pub connections: usize,
+    /// Active mode (the server connects back) instead of passive.
+    #[serde(default)]
+    pub active: bool,
+    /// Encoding of file names: `utf-8` or `latin-1`.
+    #[serde(default = "default_encoding")]
+    pub encoding: String,
+    /// Seconds before connecting or waiting for a reply gives up.
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+    /// PEM file of certificate authorities to trust instead of the system's (FTPS).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Skip certificate verification (FTPS; insecure, warned about).
+    #[serde(default)]
+    pub insecure: bool,
+    /// Allow TLS 1.3 (FTPS; see the ftps plugin for why TLS 1.2 is the default).
+    #[serde(default)]
+    pub tls13: bool,
+}
+
+fn default_connections() -> usize {
+    4
+}
+
+fn default_encoding() -> String {
+    "utf-8".to_string()
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+impl fmt::Debug for FtpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FtpConfig")
+            .field("location", &redacted(&self.location))
+            .field("user", &self.user)
+            .field("connections", &self.connections)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The option schema shared by both plugins; `tls` adds the FTPS options.
+pub fn option_specs(tls: bool) -> Vec<OptionSpec> {
+    let mut specs = vec![
+        OptionSpec::new("location", OptionKind::STRING, "The target URL (set by ferry from the target).").required(),
+        OptionSpec::new("user", OptionKind::STRING, "User name; default the URL's, else `anonymous`."),
+        OptionSpec::new("password", OptionKind::STRING, "Password; default the URL's, $FERRY_PASSWORD, the remote's password_command or ~/.netrc.").secret(),
+        OptionSpec::new("connections", OptionKind::INTEGER, "Control connections kept open at most (parallel transfers); ferry sets it to --jobs.").default_value("4"),
+        OptionSpec::new("active", OptionKind::BOOL, "Active mode: the server connects back to ferry (--ftp-active).").default_value("false"),
+        OptionSpec::new("encoding", OptionKind::STRING, "Encoding of file names on the server: utf-8 or latin-1.").default_value("\"utf-8\""),
+        OptionSpec::new("timeout", OptionKind::DURATION_SECS, "Seconds before connecting or waiting for a reply gives up.").default_value("30"),
+    ];
+    if tls {
+        specs.push(OptionSpec::new(
+            "ca_file",
+            OptionKind::PATH,
+            "PEM file of certificate authorities to trust instead of the system's.",
+        ));
+        specs.push(
+            OptionSpec::new(
+                "insecure",
+                OptionKind::BOOL,
+                "Do not verify the server's certificate (warned about on every run).",
+            )
+            .default_value("false"),
+        );
+        specs.push(OptionSpec::new("tls13", OptionKind::BOOL, "Allow TLS 1.3. Off by default: data connections must resume the control connection's session, which TLS 1.3's single-use tickets break on servers such as vsftpd.").default_value("false"));
+    }
+    specs
+}
+
+/// A parsed target URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FtpUrl {
+    /// Plain, explicit or implicit TLS.
+    pub security: Security,
+    /// Host name or address (IPv6 without brackets).
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// User from the URL.
+    pub user: Option<String>,
+    /// Password from the URL.
+    pub password: Option<String>,
+    /// The root directory: absolute, no trailing slash except for `/` itself.
+    pub root: String,
+}
+
+fn config_error(message: String) -> BackendError {
+    BackendError::new(ErrorKind::INVALID_CONFIG, message)
+}
+
+impl FtpUrl {
+    /// Parses `ftp://…`, `ftps://…` or `ftps+implicit://…`.
+    pub fn parse(url: &str) -> Result<Self, BackendError> {
+        let shown = redacted(url);
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            config_error(format!("`{shown}` is not an FTP URL (ftp://host/path)"))
+        })?;
+        let security = match scheme.to_ascii_lowercase().as_str() {
+            "ftp" => Security::Plain,
+            "ftps" => Security::ExplicitTls,
+            "ftps+implicit" => Security::ImplicitTls,
+            other => return Err(config_error(format!("`{shown}`: unknown scheme `{other}`"))),
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        let (userinfo, hostport) = match authority.rsplit_once('@') {
+            Some((userinfo, hostport)) => (Some(userinfo), hostport),
+            None => (None, authority),
+        };
+        let (user, password) = match userinfo {
+            None => (None, None),
+            Some(info) => match info.split_once(':') {
+                Some((user, password)) => {
+                    (Some(decode(user, &shown)?), Some(decode(password, &shown)?))
+                }
+                None => (Some(decode(info, &shown)?), None),
+            },
+        };
+        let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+            let (host, after) = rest
+                .split_once(']')
+                .ok_or_else(|| config_error(format!("`{shown}`: unclosed `[` in the host")))?;
+            (host.to_string(), after.strip_prefix(':'))
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((host, port)) => (host.to_string(), Some(port)),
+                None => (hostport.to_string(), None),
+            }
+        };
+        if host.is_empty() {
+            return Err(config_error(format!("`{shown}`: no host")));
+        }
+        let default_port = if security == Security::ImplicitTls {
+            990
+        } else {
+            21
+        };
+        let port = match port {
+            None | Some("") => default_port,
+            Some(text) => text
+                .parse()
+                .map_err(|_| config_error(format!("`{shown}`: bad port `{text}`")))?,
+        };
+        let path = decode(path, &shown)?;
+        let trimmed = path.trim_end_matches('/');
+        let root = if trimmed.is_empty() {
+            "/".to_string()
+        } else {
+            trimmed.to_string()
+        };
+        if root.split('/').any(|c| c == ".." || c == ".") {
+            return Err(config_error(format!(
+                "`{shown}`: the path may not contain `.` or `..`"
+            )));
+        }
+        Ok(FtpUrl {
+            security,
+            host,
+            port,
+            user,
+            password,
+            root,
+        })
+    }
+
+    /// `host:port` for messages.
+    pub fn server(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl FtpConfig {
+    /// Parses and validates the options; `tls` says whether this plugin speaks FTPS.
+    pub fn parse(options_toml: &str, tls: bool) -> Result<(Self, FtpUrl), BackendError> {
+        let config: FtpConfig = toml::from_str(options_toml)
+            .map_err(|e| config_error(format!("ftp backend options: {}", e.message())))?;
+        let url = FtpUrl::parse(&config.location)?;
+        match (tls, url.security) {
+            (false, Security::Plain) | (true, Security::ExplicitTls | Security::ImplicitTls) => {}
+            (false, _) => return Err(config_error("this is the plain ftp plugin; ftps:// URLs need the ftps plugin".into())),
+            (true, Security::Plain) => return Err(config_error("this is the ftps plugin; use ftps:// or ftps+implicit://, or the ftp plugin for ftp://".into())),
+        }
+        if !tls && (config.ca_file.is_some() || config.insecure || config.tls13) {
+            return Err(config_error(
+                "ca_file, insecure and tls13 are FTPS options; plain FTP has no TLS".into(),
+            ));
+        }
+        if !matches!(
+            config.encoding.to_ascii_lowercase().as_str(),
+            "utf-8" | "utf8" | "latin-1" | "latin1" | "iso-8859-1"
+        ) {
+            return Err(config_error(format!(
+                "unknown encoding `{}` (utf-8 or latin-1)",
+                config.encoding
+            )));
+        }
+        if config.connections == 0 {
+            return Err(config_error("connections must be at least 1".into()));
+        }
+        Ok((config, url))
+    }
+
+    /// The user to log in as.
+    pub fn user(&self, url: &FtpUrl) -> String {
+        self.user
+            .clone()
+            .or_else(|| url.user.clone())
+            .unwrap_or_else(|| "anonymous".to_string())
+    }
+
+    /// The password to log in with.
+    pub fn password(&self, url: &FtpUrl) -> String {
+        self.password
+            .clone()
+            .or_else(|| url.password.clone())
+            .unwrap_or_else(|| "ferry@".to_string())
+    }
+
+    /// The connect and reply timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout.max(1))
+    }
+}
+
+fn decode(text: &str, shown: &str) -> Result<String, BackendError> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let byte = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| config_error(format!("`{shown}`: bad percent escape")))?;
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
+        .map_err(|_| config_error(format!("`{shown}`: not UTF-8 after percent-decoding")))
+}
+
+/// The URL without its password.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((info, host)) => {
+            let user = info.split_once(':').map(|(u, _)| u).unwrap_or(info);
+            format!("{scheme}://{user}@{host}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let url = FtpUrl::parse("ftp://bob:s%40cret@example.org:2121/www/my%20site/").unwrap();
+        assert_eq!(url.security, Security::Plain);
+        assert_eq!((url.host.as_str(), url.port), ("example.org", 2121));
+        assert_eq!(
+            (url.user.as_deref(), url.password.as_deref()),
+            (Some("bob"), Some("s@cret"))
+        );
+        assert_eq!(url.root, "/www/my site");
+        let url = FtpUrl::parse("ftps+implicit://[::1]").unwrap();
+        assert_eq!(
+            (url.security, url.host.as_str(), url.port, url.root.as_str()),
+            (Security::ImplicitTls, "::1", 990, "/")
+        );
+        assert_eq!(FtpUrl::parse("ftps://h/").unwrap().port, 21);
+        assert!(FtpUrl::parse("ftp://h:x/").is_err());
+        assert!(FtpUrl::parse("ftp:///x").is_err());
+        assert!(FtpUrl::parse("ftp://h/a/../b").is_err());
+    }
+
+    #[test]
+    fn config_rules_and_secrets() {
+        let (config, url) = FtpConfig::parse("location = \"ftp://u:pw@h/x\"", false).unwrap();
+        assert_eq!(
+            (config.user(&url), config.password(&url)),
+            ("u".to_string(), "pw".to_string())
+        );
+        assert!(!format!("{config:?}").contains("pw"), "{config:?}");
+        assert!(FtpConfig::parse("location = \"ftps://h/\"", false).is_err());
+        assert!(FtpConfig::parse("location = \"ftp://h/\"", true).is_err());
+        assert!(FtpConfig::parse("location = \"ftp://h/\"\nca_file = \"/x\"", false).is_err());
+        let error = FtpConfig::parse("location = \"ftp://h/\"\nbogus = 1", false).unwrap_err();
+        assert!(
+            error.message.contains("unknown field `bogus`"),
+            "{}",
+            error.message
+        );
+        assert_eq!(redacted("ftp://u:pw@h/x"), "ftp://u@h/x");
+    }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the servers the integration suites start on 127.0.0.1: pure-ftpd (Debian), vsftpd
+# (Debian; it conflicts with pure-ftpd, so its package is only unpacked under target/) and
+# pyftpdlib (PyPI, with pyOpenSSL for its TLS handler). Idempotent: quick when all is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+servers=target/test-servers
+mkdir -p "$servers"
+
+need_apt=()
+command -v pure-ftpd >/dev/null || need_apt+=(pure-ftpd)
+command -v openssl >/dev/null || need_apt+=(openssl)
+if ((${#need_apt[@]})); then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+    # The package starts a daemon on port 21; the tests start their own servers.
+    (service pure-ftpd stop || pkill -x pure-ftpd || true) >/dev/null 2>&1
+fi
+
+if [[ ! -x $servers/vsftpd/usr/sbin/vsftpd ]]; then
+    (cd "$servers" && rm -f vsftpd_*.deb && apt-get download vsftpd >/dev/null 2>&1 \
+        || { apt-get update -qq && apt-get download vsftpd >/dev/null; })
+    dpkg -x "$servers"/vsftpd_*.deb "$servers/vsftpd"
+fi
+
+if ! python3 -c 'import pyftpdlib, OpenSSL' 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check pyftpdlib pyopenssl
+fi
+# The Unix account the FTP servers map their test user to (vsftpd logs in through PAM with it;
+# pure-ftpd's virtual user runs as it).
+if ! id ferrytest >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin ferrytest
+fi
+echo 'ferrytest:ferrytest-pw' | chpasswd
+# vsftpd enters the account's home before its local_root.
+mkdir -p "$(getent passwd ferrytest | cut -d: -f6)"
+if [[ ! -f /etc/pam.d/vsftpd-ferry ]]; then
+    printf 'auth required pam_unix.so\naccount required pam_unix.so\nsession required pam_unix.so\n' >/etc/pam.d/vsftpd-ferry
+fi
+
+echo "test servers: pure-ftpd $(command -v pure-ftpd), vsftpd $servers/vsftpd/usr/sbin/vsftpd, pyftpdlib $(python3 -c 'import pyftpdlib; print(pyftpdlib.__ver__)')"

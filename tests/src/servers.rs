@@ -1,0 +1,357 @@
+//! Real FTP servers for the suites, started on 127.0.0.1 at free ports and stopped on drop:
+//! pyftpdlib (MLSD, MFMT; explicit TLS; a hostile-listing mode), pure-ftpd (Debian) and vsftpd
+//! (Debian's binary, unpacked by `scripts/install-test-servers.sh`; no MLSD, so LIST is used;
+//! explicit and implicit TLS). Every server serves a fresh temporary directory.
+
+use std::{
+    net::{TcpListener, TcpStream},
+    os::unix::{fs::PermissionsExt, process::CommandExt},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::workspace_root;
+
+/// The FTP user pyftpdlib and pure-ftpd accept (vsftpd logs in the Unix account `ferrytest`);
+/// the password is [`PASSWORD`] for both.
+pub const USER: &str = "ferry";
+/// The test user's password, handed to ferry through `$FERRY_PASSWORD`.
+pub const PASSWORD: &str = "ferrytest-pw";
+
+/// Which server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// pyftpdlib: MLSD, MFMT.
+    Pyftpdlib,
+    /// pure-ftpd: MLSD.
+    PureFtpd,
+    /// vsftpd: LIST only.
+    Vsftpd,
+}
+
+/// TLS for a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tls {
+    /// Plain FTP.
+    None,
+    /// AUTH TLS on the normal port.
+    Explicit,
+    /// TLS from the first byte.
+    Implicit,
+}
+
+/// A running server.
+pub struct FtpServer {
+    /// Which server.
+    pub kind: Kind,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// The directory it serves.
+    pub root: PathBuf,
+    /// The CA that signed its certificate (TLS only).
+    pub ca_file: Option<PathBuf>,
+    tls: Tls,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run(command: &mut Command) {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn ferrytest_ids() -> (u32, u32) {
+    let id = |flag: &str| -> u32 {
+        let out = Command::new("id")
+            .args([flag, "ferrytest"])
+            .output()
+            .expect("id");
+        assert!(
+            out.status.success(),
+            "user ferrytest missing: run scripts/install-test-servers.sh"
+        );
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    (id("-u"), id("-g"))
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, cert.pem, key.pem).
+fn make_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (ca, ca_key, cert, key, csr, ext) = (
+        dir.join("ca.pem"),
+        dir.join("ca.key"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("cert.csr"),
+        dir.join("ext.cnf"),
+    );
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=ferry test CA",
+            "-keyout",
+        ])
+        .arg(&ca_key)
+        .arg("-out")
+        .arg(&ca));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&csr));
+    run(Command::new("openssl")
+        .args(["x509", "-req", "-days", "2", "-CAcreateserial", "-in"])
+        .arg(&csr)
+        .arg("-CA")
+        .arg(&ca)
+        .arg("-CAkey")
+        .arg(&ca_key)
+        .arg("-out")
+        .arg(&cert)
+        .arg("-extfile")
+        .arg(&ext));
+    (ca, cert, key)
+}
+
+impl FtpServer {
+    /// Starts a plain server.
+    pub fn start(kind: Kind) -> Self {
+        Self::launch(kind, Tls::None, false)
+    }
+
+    /// Starts a TLS server.
+    pub fn start_tls(kind: Kind, tls: Tls) -> Self {
+        Self::launch(kind, tls, false)
+    }
+
+    /// Starts pyftpdlib in hostile-listing mode.
+    pub fn start_hostile() -> Self {
+        Self::launch(Kind::Pyftpdlib, Tls::None, true)
+    }
+
+    fn launch(kind: Kind, tls: Tls, hostile: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        let (uid, gid) = ferrytest_ids();
+        std::os::unix::fs::chown(&root, Some(uid), Some(gid)).unwrap();
+        let port = free_port();
+        let certificates = (tls != Tls::None).then(|| make_certificates(dir.path()));
+        let mut command = match kind {
+            Kind::Pyftpdlib => {
+                let mut command = Command::new("python3");
+                command
+                    .arg(workspace_root().join("tests/servers/pyftpd.py"))
+                    .args([
+                        "--port",
+                        &port.to_string(),
+                        "--user",
+                        USER,
+                        "--password",
+                        PASSWORD,
+                        "--root",
+                    ])
+                    .arg(&root);
+                if let Some((_, cert, key)) = &certificates {
+                    let pem = dir.path().join("server.pem");
+                    let joined =
+                        [std::fs::read(cert).unwrap(), std::fs::read(key).unwrap()].concat();
+                    std::fs::write(&pem, joined).unwrap();
+                    command.arg("--cert").arg(pem);
+                }
+                if hostile {
+                    command.arg("--hostile");
+                }
+                command
+            }
+            Kind::PureFtpd => {
+                assert_eq!(tls, Tls::None, "pure-ftpd is run plain here");
+                let hash = Command::new("openssl")
+                    .args(["passwd", "-6", PASSWORD])
+                    .output()
+                    .unwrap();
+                let hash = String::from_utf8_lossy(&hash.stdout).trim().to_string();
+                let passwd = dir.path().join("pure.passwd");
+                let pdb = dir.path().join("pure.pdb");
+                std::fs::write(
+                    &passwd,
+                    format!(
+                        "{USER}:{hash}:{uid}:{gid}::{}/./::::::::::::\n",
+                        root.display()
+                    ),
+                )
+                .unwrap();
+                run(Command::new("pure-pw")
+                    .arg("mkdb")
+                    .arg(&pdb)
+                    .arg("-f")
+                    .arg(&passwd));
+                let mut command = Command::new("pure-ftpd");
+                command
+                    .args([
+                        "-S",
+                        &format!("127.0.0.1,{port}"),
+                        "-4",
+                        "-E",
+                        "-H",
+                        "-D",
+                        "-p",
+                        "40000:44999",
+                        "-P",
+                        "127.0.0.1",
+                        "-c",
+                        "64",
+                        "-C",
+                        "64",
+                        "-I",
+                        "60",
+                        "-l",
+                    ])
+                    .arg(format!("puredb:{}", pdb.display()));
+                command
+            }
+            Kind::Vsftpd => {
+                let binary = workspace_root().join("target/test-servers/vsftpd/usr/sbin/vsftpd");
+                assert!(
+                    binary.is_file(),
+                    "vsftpd missing: run scripts/install-test-servers.sh"
+                );
+                let empty = dir.path().join("empty");
+                std::fs::create_dir(&empty).unwrap();
+                let mut config = format!(
+                    "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\nlisten_port={port}\nbackground=NO\n\
+                     anonymous_enable=NO\nlocal_enable=YES\nwrite_enable=YES\nlocal_umask=022\nlocal_root={}\n\
+                     chroot_local_user=YES\nallow_writeable_chroot=YES\npasv_enable=YES\npasv_address=127.0.0.1\n\
+                     pasv_min_port=45000\npasv_max_port=49999\nseccomp_sandbox=NO\nsecure_chroot_dir={}\n\
+                     pam_service_name=vsftpd-ferry\nutf8_filesystem=YES\nxferlog_enable=NO\nmax_clients=64\nmax_per_ip=64\n",
+                    root.display(),
+                    empty.display()
+                );
+                if let Some((_, cert, key)) = &certificates {
+                    config.push_str(&format!(
+                        "ssl_enable=YES\nrsa_cert_file={}\nrsa_private_key_file={}\nforce_local_logins_ssl=YES\n\
+                         force_local_data_ssl=YES\nrequire_ssl_reuse=YES\nssl_ciphers=HIGH\nimplicit_ssl={}\n",
+                        cert.display(),
+                        key.display(),
+                        if tls == Tls::Implicit { "YES" } else { "NO" }
+                    ));
+                }
+                let path = dir.path().join("vsftpd.conf");
+                std::fs::write(&path, config).unwrap();
+                let mut command = Command::new(binary);
+                command.arg(path);
+                command
+            }
+        };
+        let child = command
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {kind:?}: {e}"));
+        let ca_file = certificates.map(|(ca, _, _)| ca);
+        let server = FtpServer {
+            kind,
+            port,
+            root,
+            ca_file,
+            tls,
+            child,
+            _dir: dir,
+        };
+        server.wait_until_listening();
+        server
+    }
+
+    fn wait_until_listening(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "{:?} did not listen on port {}",
+                self.kind,
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The URL of `path` on this server (the password comes from `$FERRY_PASSWORD`).
+    pub fn url(&self, path: &str) -> String {
+        let scheme = match self.tls {
+            Tls::None => "ftp",
+            Tls::Explicit => "ftps",
+            Tls::Implicit => "ftps+implicit",
+        };
+        format!(
+            "{scheme}://{}@127.0.0.1:{}/{}",
+            self.user(),
+            self.port,
+            path.trim_start_matches('/')
+        )
+    }
+
+    /// The user to log in as.
+    pub fn user(&self) -> &'static str {
+        if self.kind == Kind::Vsftpd {
+            "ferrytest"
+        } else {
+            USER
+        }
+    }
+
+    /// The options table for opening a backend on `path` in-process.
+    pub fn options(&self, path: &str) -> toml::Table {
+        let mut options = toml::Table::new();
+        options.insert("location".into(), self.url(path).into());
+        options.insert("password".into(), PASSWORD.into());
+        if let Some(ca) = &self.ca_file {
+            options.insert("ca_file".into(), ca.to_string_lossy().into_owned().into());
+        }
+        options
+    }
+}
+
+impl Drop for FtpServer {
+    fn drop(&mut self) {
+        // The servers fork per session: end the whole process group.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}

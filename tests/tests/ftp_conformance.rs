@@ -1,0 +1,94 @@
+//! The plugin-api conformance suite against real FTP servers started on 127.0.0.1: pyftpdlib
+//! (MLSD, MFMT), pure-ftpd (MLSD) and vsftpd (LIST only), and FTPS explicit and implicit with a
+//! certificate from a private CA given through `ca_file`.
+
+use ferry::{
+    backend::Backend,
+    plugins::{Registry, SearchPath},
+};
+use ferry_plugin_api::{conformance, Capabilities, ErrorKind};
+use ferry_tests::{servers::*, workspace_plugin_dir};
+
+fn open(
+    server: &FtpServer,
+    plugin: &str,
+    options: toml::Table,
+) -> Result<Backend, ferry_plugin_api::BackendError> {
+    let registry = Registry::new(SearchPath::only([workspace_plugin_dir()]));
+    Backend::open(registry.get(plugin).unwrap(), &options, &server.url(""))
+}
+
+fn passes(server: &FtpServer, plugin: &str) -> conformance::Report {
+    let backend = open(server, plugin, server.options("")).unwrap();
+    let report = conformance::run(backend.as_box(), &conformance::Options::default());
+    report.assert_ok();
+    assert!(
+        report.passed("large-file-streamed")
+            && report.passed("names-with-spaces-unicode-and-punctuation")
+    );
+    assert!(report.passed("failed-source-commits-nothing"), "{report}");
+    report
+}
+
+#[test]
+fn pyftpdlib_passes() {
+    let report = passes(&FtpServer::start(Kind::Pyftpdlib), "ftp");
+    assert!(report.passed("set-mtime"), "pyftpdlib has MFMT:\n{report}");
+}
+
+#[test]
+fn pure_ftpd_passes() {
+    passes(&FtpServer::start(Kind::PureFtpd), "ftp");
+}
+
+#[test]
+fn vsftpd_passes_through_the_list_fallback() {
+    let server = FtpServer::start(Kind::Vsftpd);
+    let backend = open(&server, "ftp", server.options("")).unwrap();
+    assert!(
+        !backend.capabilities().contains(Capabilities::SET_MTIME),
+        "vsftpd has no MFMT"
+    );
+    passes(&server, "ftp");
+}
+
+#[test]
+fn ftps_explicit_and_implicit_pass_with_a_private_ca() {
+    passes(&FtpServer::start_tls(Kind::Vsftpd, Tls::Explicit), "ftps");
+    passes(&FtpServer::start_tls(Kind::Vsftpd, Tls::Implicit), "ftps");
+    passes(
+        &FtpServer::start_tls(Kind::Pyftpdlib, Tls::Explicit),
+        "ftps",
+    );
+}
+
+#[test]
+fn ftps_without_the_ca_fails_with_a_certificate_error() {
+    let server = FtpServer::start_tls(Kind::Vsftpd, Tls::Explicit);
+    let mut options = server.options("");
+    options.remove("ca_file");
+    let error = open(&server, "ftps", options.clone()).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::CONNECTION);
+    assert!(
+        error.message.contains("certificate is not trusted"),
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("ca_file"), "{}", error.message);
+    options.insert("insecure".into(), true.into());
+    assert!(
+        open(&server, "ftps", options).is_ok(),
+        "insecure = true skips verification"
+    );
+}
+
+#[test]
+fn a_wrong_password_is_an_auth_error_at_open() {
+    let server = FtpServer::start(Kind::Pyftpdlib);
+    let mut options = server.options("");
+    options.insert("password".into(), "wrong".into());
+    let error = open(&server, "ftp", options).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::AUTH, "{error:?}");
+    assert!(!error.retryable);
+    assert!(error.message.contains("530"), "{}", error.message);
+}
