@@ -56,10 +56,12 @@ fn parent_and_name(path: &str) -> (&str, &str) {
 
 /// Is this failure a dead or desynchronised connection (so a fresh one may succeed)?
 fn is_connection_failure(error: &FtpError) -> bool {
-    matches!(
-        error,
-        FtpError::ConnectionError(_) | FtpError::BadResponse | FtpError::SecureError(_)
-    ) || matches!(reply_code(error), Some(421))
+    #[cfg(feature = "tls")]
+    if matches!(error, FtpError::SecureError(_)) {
+        return true;
+    }
+    matches!(error, FtpError::ConnectionError(_) | FtpError::BadResponse)
+        || matches!(reply_code(error), Some(421))
 }
 
 fn is_epsv_refusal(error: &FtpError) -> bool {

@@ -21,6 +21,7 @@ pub fn ftp_error(server: &str, command: &str, error: FtpError) -> BackendError {
             };
             (kind, true, io.to_string())
         }
+        #[cfg(feature = "tls")]
         FtpError::SecureError(text) => (ErrorKind::CONNECTION, false, tls_detail(text)),
         FtpError::UnexpectedResponse(response) => {
             let code = response.status.code();
