@@ -5,7 +5,7 @@
 //! URL. A plugin that declares a `password` option gets one from `$FERRY_PASSWORD` or the
 //! remote's `password_command` when the options do not already hold it.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{io::IsTerminal, path::PathBuf, sync::Arc};
 
 use anyhow::{bail, Context, Result};
 
@@ -101,22 +101,74 @@ impl Target {
         };
         let mut options = remote.map(|r| r.options.clone()).unwrap_or_default();
         options.insert("location".into(), toml::Value::String(spec.location()));
-        let wants_password = plugin
-            .info
-            .options
-            .iter()
-            .any(|o| o.name.as_str() == "password");
-        if wants_password && !options.contains_key("password") {
-            if let Some(password) = password_for(text, remote)? {
-                options.insert("password".into(), toml::Value::String(password));
-            }
-        }
-        Ok(Target {
+        let mut target = Target {
             label: text.to_string(),
             spec,
             plugin,
             options,
-        })
+        };
+        if target.declares("password") && !target.options.contains_key("password") {
+            if let Some((login, password)) = target.find_credentials(remote)? {
+                if let Some(login) = login {
+                    target.offer_option("user", toml::Value::String(login));
+                }
+                target
+                    .options
+                    .insert("password".into(), toml::Value::String(password));
+            }
+        }
+        Ok(target)
+    }
+
+    /// Does the plugin accept option `key`?
+    pub fn declares(&self, key: &str) -> bool {
+        self.plugin
+            .info
+            .options
+            .iter()
+            .any(|o| o.name.as_str() == key)
+    }
+
+    /// Sets option `key` if the plugin declares it and nobody set it yet (how `--jobs` becomes a
+    /// connection limit and `--ftp-active` a mode, without the host naming any backend).
+    pub fn offer_option(&mut self, key: &str, value: toml::Value) {
+        if self.declares(key) && !self.options.contains_key(key) {
+            self.options.insert(key.to_string(), value);
+        }
+    }
+
+    /// The password chain after the URL: `$FERRY_PASSWORD`, the remote's `password_command`,
+    /// `~/.netrc` (with its login, if the URL names none), then a prompt on a terminal.
+    fn find_credentials(
+        &self,
+        remote: Option<&Remote>,
+    ) -> Result<Option<(Option<String>, String)>> {
+        let TargetSpec::Url { url, .. } = &self.spec else {
+            return Ok(None);
+        };
+        let authority = UrlAuthority::parse(url);
+        if authority.has_password {
+            return Ok(None);
+        }
+        if let Some(password) = password_for(&self.label, remote)? {
+            return Ok(Some((None, password)));
+        }
+        let user = self
+            .options
+            .get("user")
+            .and_then(|v| v.as_str())
+            .map(String::from)
+            .or(authority.user.clone());
+        if let Some((login, password)) = netrc_lookup(&authority.host, user.as_deref()) {
+            return Ok(Some((if user.is_none() { login } else { None }, password)));
+        }
+        if let (Some(user), true) = (&user, std::io::stdin().is_terminal()) {
+            let prompt = format!("password for {user}@{}: ", authority.host);
+            let password = rpassword::prompt_password(prompt)
+                .with_context(|| format!("{}: cannot read the password", self.label))?;
+            return Ok(Some((None, password)));
+        }
+        Ok(None)
     }
 
     /// Opens the backend; errors name the target.
@@ -171,6 +223,97 @@ fn named_remote<'c>(text: &str, config: &'c Config) -> Result<Option<(&'c Remote
             )
         }
     }
+}
+
+/// The parts of a URL's authority the credential chain needs.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct UrlAuthority {
+    user: Option<String>,
+    has_password: bool,
+    host: String,
+}
+
+impl UrlAuthority {
+    fn parse(url: &str) -> Self {
+        let Some((_, rest)) = url.split_once("://") else {
+            return UrlAuthority::default();
+        };
+        let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+        let (userinfo, hostport) = match authority.rsplit_once('@') {
+            Some((info, hostport)) => (Some(info), hostport),
+            None => (None, authority),
+        };
+        let host = match hostport.strip_prefix('[') {
+            Some(bracketed) => bracketed.split(']').next().unwrap_or("").to_string(),
+            None => hostport
+                .rsplit_once(':')
+                .map(|(h, _)| h)
+                .unwrap_or(hostport)
+                .to_string(),
+        };
+        let (user, has_password) = match userinfo {
+            Some(info) => match info.split_once(':') {
+                Some((user, _)) => (Some(user.to_string()), true),
+                None => (Some(info.to_string()), false),
+            },
+            None => (None, false),
+        };
+        UrlAuthority {
+            user: user.filter(|u| !u.is_empty()),
+            has_password,
+            host,
+        }
+    }
+}
+
+/// `(login, password)` for `host` from `$NETRC` or `~/.netrc`: the first `machine HOST` entry
+/// whose login matches `user` (any login when `user` is None), else the `default` entry.
+fn netrc_lookup(host: &str, user: Option<&str>) -> Option<(Option<String>, String)> {
+    let path = std::env::var_os("NETRC")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".netrc")))?;
+    parse_netrc(&std::fs::read_to_string(path).ok()?, host, user)
+}
+
+fn parse_netrc(text: &str, host: &str, user: Option<&str>) -> Option<(Option<String>, String)> {
+    let mut tokens = text.split_whitespace().peekable();
+    let mut default = None;
+    while let Some(token) = tokens.next() {
+        let machine = match token {
+            "machine" => tokens.next().map(String::from),
+            "default" => None,
+            "macdef" => {
+                // A macro runs to the next blank line; ferry has no use for it.
+                for t in tokens.by_ref() {
+                    if t.is_empty() {
+                        break;
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let (mut login, mut password) = (None, None);
+        while let Some(&next) = tokens.peek() {
+            if matches!(next, "machine" | "default" | "macdef") {
+                break;
+            }
+            tokens.next();
+            match next {
+                "login" => login = tokens.next().map(String::from),
+                "password" => password = tokens.next().map(String::from),
+                _ => {}
+            }
+        }
+        let Some(password) = password else { continue };
+        let login_fits = user.is_none() || login.as_deref() == user || login.is_none();
+        match machine {
+            Some(name) if name == host && login_fits => return Some((login, password)),
+            None if default.is_none() && login_fits => default = Some((login, password)),
+            _ => {}
+        }
+    }
+    default
 }
 
 /// `$FERRY_PASSWORD`, else the remote's `password_command`.
@@ -239,6 +382,33 @@ mod tests {
         assert_eq!(redact_password("ftp://u:secret@h:21/x"), "ftp://u@h:21/x");
         assert_eq!(redact_password("ftp://h/x@y"), "ftp://h/x@y");
         assert_eq!(redact_password("/local/a:b@c"), "/local/a:b@c");
+    }
+
+    #[test]
+    fn netrc_entries() {
+        let text = "machine a.example login bob password pw1\nmachine b.example\n  login carol\n  password pw2\ndefault login anon password pw3\n";
+        assert_eq!(
+            parse_netrc(text, "b.example", None),
+            Some((Some("carol".into()), "pw2".into()))
+        );
+        assert_eq!(
+            parse_netrc(text, "a.example", Some("bob")),
+            Some((Some("bob".into()), "pw1".into()))
+        );
+        assert_eq!(parse_netrc(text, "a.example", Some("eve")), None);
+        assert_eq!(
+            parse_netrc(text, "c.example", None),
+            Some((Some("anon".into()), "pw3".into()))
+        );
+        assert_eq!(
+            UrlAuthority::parse("ftp://u@[::1]:21/x"),
+            UrlAuthority {
+                user: Some("u".into()),
+                has_password: false,
+                host: "::1".into()
+            }
+        );
+        assert!(UrlAuthority::parse("ftp://u:p@h/").has_password);
     }
 
     #[test]

@@ -334,6 +334,24 @@ impl FtpServer {
         }
     }
 
+    /// Writes a file straight into the served tree, as a change made on the server by someone
+    /// else (owned by the server's account so the server can still replace it).
+    pub fn put(&self, rel: &str, bytes: &[u8]) {
+        let (uid, gid) = ferrytest_ids();
+        let path = self.root.join(rel);
+        let mut created = Vec::new();
+        let mut at = path.parent().unwrap().to_path_buf();
+        while !at.exists() {
+            created.push(at.clone());
+            at = at.parent().unwrap().to_path_buf();
+        }
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        for item in created.iter().chain(std::iter::once(&path)) {
+            std::os::unix::fs::chown(item, Some(uid), Some(gid)).unwrap();
+        }
+    }
+
     /// The options table for opening a backend on `path` in-process.
     pub fn options(&self, path: &str) -> toml::Table {
         let mut options = toml::Table::new();

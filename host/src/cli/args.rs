@@ -9,6 +9,7 @@ use crate::{
     filter::Filter,
     plugins::{Registry, SearchPath},
     sync::{MaxDelete, SyncOptions},
+    target::Target,
 };
 
 /// Global options.
@@ -29,6 +30,10 @@ pub struct GlobalArgs {
     /// Read named remotes from FILE instead of ~/.config/ferry/config.toml
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
+
+    /// FTP active mode: the server connects back to ferry for data (plugins with an `active` option)
+    #[arg(long, global = true)]
+    pub ftp_active: bool,
 }
 
 impl GlobalArgs {
@@ -40,6 +45,20 @@ impl GlobalArgs {
     /// The configuration file (named remotes).
     pub fn config(&self) -> anyhow::Result<Config> {
         Config::load(self.config.as_deref())
+    }
+
+    /// Resolves a target with the global options applied.
+    pub fn target(
+        &self,
+        text: &str,
+        registry: &Registry,
+        config: &Config,
+    ) -> anyhow::Result<Target> {
+        let mut target = Target::resolve(text, self.backend.as_deref(), registry, config)?;
+        if self.ftp_active {
+            target.offer_option("active", toml::Value::Boolean(true));
+        }
+        Ok(target)
     }
 }
 

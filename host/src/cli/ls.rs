@@ -9,7 +9,7 @@ use clap::Args;
 use ferry_plugin_api::{Entry, EntryKind};
 
 use super::GlobalArgs;
-use crate::{backend::Backend, report::human_bytes, target::Target};
+use crate::{backend::Backend, report::human_bytes};
 
 /// Arguments of `ferry ls`.
 #[derive(Debug, Args)]
@@ -39,12 +39,7 @@ struct Listed {
 /// Runs `ferry ls`.
 pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<ExitCode> {
     let registry = global.registry();
-    let target = Target::resolve(
-        &args.target,
-        global.backend.as_deref(),
-        &registry,
-        &global.config()?,
-    )?;
+    let target = global.target(&args.target, &registry, &global.config()?)?;
     let backend = target.open()?;
     let root = backend
         .stat("")

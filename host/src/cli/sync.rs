@@ -13,7 +13,6 @@ use crate::{
     report::{json::JsonReporter, text::TextReporter, Reporter},
     state::state_dir,
     sync::{run_one_way, Side},
-    target::Target,
 };
 
 /// Arguments of `ferry sync`.
@@ -48,9 +47,12 @@ pub fn run(
     let options = args.options()?;
     let registry = global.registry();
     let config = global.config()?;
-    let source_target = Target::resolve(source, global.backend.as_deref(), &registry, &config)?;
-    let destination_target =
-        Target::resolve(destination, global.backend.as_deref(), &registry, &config)?;
+    let mut source_target = global.target(source, &registry, &config)?;
+    let mut destination_target = global.target(destination, &registry, &config)?;
+    for target in [&mut source_target, &mut destination_target] {
+        // One connection per worker, unless the remote's configuration says otherwise.
+        target.offer_option("connections", toml::Value::Integer(args.jobs as i64));
+    }
     if source_target.endpoint_label() == destination_target.endpoint_label() {
         bail!("`{source}` and `{destination}` are the same place");
     }
