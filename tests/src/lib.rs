@@ -5,6 +5,7 @@
 //! The suites expect `cargo build --workspace` to have run first (`scripts/test.sh` does), so that
 //! `target/debug/ferry` and the plugin libraries beside it are current.
 
+pub mod proxy;
 pub mod servers;
 
 use std::{
@@ -313,20 +314,45 @@ impl Pair {
     }
 
     /// Starts `ferry ARGS` in the background with one extra environment variable (a testkit
-    /// fault), its output discarded.
-    pub fn spawn_with(&self, args: &[&str], env: (&str, &str)) -> std::process::Child {
-        self.command(args)
-            .env(env.0, env.1)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start ferry")
+    /// fault), its output discarded; killed when the guard is dropped, even if the test fails.
+    pub fn spawn_with(&self, args: &[&str], env: (&str, &str)) -> KillOnDrop {
+        KillOnDrop(
+            self.command(args)
+                .env(env.0, env.1)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start ferry"),
+        )
     }
 
     /// `ferry sync EXTRA… src dst`.
     pub fn sync(&self, extra: &[&str]) -> Run {
         let (src, dst) = (self.src.to_str().unwrap(), self.dst.to_str().unwrap());
         self.ferry(&[&["sync"], extra, &[src, dst]].concat())
+    }
+}
+
+/// A child process that is killed when this guard goes out of scope.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

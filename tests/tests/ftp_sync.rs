@@ -172,13 +172,14 @@ fn resume_scenario(kind: Kind) {
         pair.src.to_str().unwrap(),
         site.as_str(),
     ];
-    let mut child = pair
-        .command(&args)
-        .env("FERRY_PASSWORD", PASSWORD)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = KillOnDrop(
+        pair.command(&args)
+            .env("FERRY_PASSWORD", PASSWORD)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let on_server = || {
         tree(&server.root.join("site"))
             .keys()

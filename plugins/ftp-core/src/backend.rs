@@ -298,7 +298,7 @@ impl<C: Connector> FtpBackend<C> {
 
     fn upload(
         &self,
-        conn: &mut Conn<C>,
+        mut conn: Conn<C>,
         path: &str,
         source: &mut dyn Read,
         size: Option<u64>,
@@ -306,7 +306,7 @@ impl<C: Connector> FtpBackend<C> {
     ) -> Result<Entry, BackendError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let (parent, name) = parent_and_name(path);
-        self.mkdir_on(conn, parent)?;
+        self.mkdir_on(&mut conn, parent)?;
         let unique = format!(
             "{:x}{:x}{:x}",
             std::process::id(),
@@ -318,12 +318,12 @@ impl<C: Connector> FtpBackend<C> {
         );
         let temp = self.absolute(&join(parent, &format!(".{name}.ferry-part-{unique}")));
         let target = self.absolute(path);
-        let stored = self.store(conn, &temp, path, source, size);
+        let stored = self.store(&mut conn, &temp, path, source, size);
         if let Err(error) = stored {
             self.discard(conn, &temp);
             return Err(error);
         }
-        if let Err(error) = self.rename_over(conn, &temp, &target) {
+        if let Err(error) = self.rename_over(&mut conn, &temp, &target) {
             self.discard(conn, &temp);
             return Err(error);
         }
@@ -333,7 +333,7 @@ impl<C: Connector> FtpBackend<C> {
                 return Err(self.error(&command, error));
             }
         }
-        self.stat_on(conn, path)
+        self.stat_on(&mut conn, path)
     }
 
     fn store(
@@ -413,12 +413,14 @@ impl<C: Connector> FtpBackend<C> {
         }
     }
 
-    /// Best-effort removal of a temporary upload, on this connection or a fresh one.
-    fn discard(&self, conn: &mut Conn<C>, temp: &str) {
-        if conn.ftp().rm(temp).is_ok() {
+    /// Best-effort removal of a temporary upload, on this connection if it still works, else on
+    /// a fresh one (taken only after this one is released: the pool may hold just one).
+    fn discard(&self, mut conn: Conn<C>, temp: &str) {
+        if conn.is_healthy() && conn.ftp().rm(temp).is_ok() {
             return;
         }
         conn.broken();
+        drop(conn);
         if let Ok(mut fresh) = self.pool.get() {
             let _ = fresh.ftp().rm(temp);
         }
@@ -568,7 +570,7 @@ impl<C: Connector> BackendImpl for FtpBackend<C> {
                 }
             }
         }
-        self.upload(&mut conn, path, source, size, mtime_ns)
+        self.upload(conn, path, source, size, mtime_ns)
     }
 
     fn delete(&self, path: &str) -> Result<(), BackendError> {

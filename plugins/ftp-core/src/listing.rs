@@ -103,10 +103,11 @@ pub fn format_fact_time(ns: i64) -> String {
 /// are ignored; `cdir` and `pdir` are skipped.
 pub fn parse_mlsd_line(line: &str) -> Result<Option<Entry>, String> {
     let line = line.trim_start_matches(' ').trim_end_matches(['\r', '\n']);
+    // The name is taken verbatim: a name with `/` in a listing is refused by the caller, never
+    // shortened (MLST, which answers with a path, renames the entry itself).
     let (facts, name) = line
         .split_once(' ')
         .ok_or_else(|| format!("MLSD line without a name: {line:?}"))?;
-    let name = name.rsplit('/').next().unwrap_or(name);
     let mut kind = None;
     let mut size = 0u64;
     let mut modify = None;
@@ -366,11 +367,11 @@ mod tests {
         assert_eq!(link.kind, EntryKind::SYMLINK);
         assert!(parse_mlsd_line("type=file;size=abc; x").is_err());
         assert_eq!(
-            entry(parse_mlsd_line(" type=file;size=1; /a/b/c.txt"))
+            entry(parse_mlsd_line("type=file;size=1; ../x"))
                 .name
                 .as_str(),
-            "c.txt",
-            "MLST gives the path"
+            "../x",
+            "kept verbatim, for the caller to refuse"
         );
     }
 

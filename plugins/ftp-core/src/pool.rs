@@ -129,6 +129,11 @@ impl<C: Connector> Conn<C> {
     pub fn broken(&mut self) {
         self.healthy = false;
     }
+
+    /// Not marked broken?
+    pub fn is_healthy(&self) -> bool {
+        self.healthy
+    }
 }
 
 impl<C: Connector> Drop for Conn<C> {

@@ -1,0 +1,187 @@
+//! FTP against hostile and failing conditions: a listing full of dangerous names, a control
+//! connection cut in the middle of an upload, and names and sizes at the edges (unicode, spaces,
+//! empty files, a file over 1 GiB).
+
+use std::{
+    io::Read,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use ferry_tests::{proxy::CuttingProxy, servers::*, *};
+
+fn ferry_ftp(pair: &Pair, args: &[&str]) -> Run {
+    Run::from(
+        pair.command(args)
+            .env("FERRY_PASSWORD", PASSWORD)
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn hostile_listings_are_refused_and_nothing_is_written_outside_the_destination() {
+    let server = FtpServer::start_hostile();
+    server.put("hostile/good.txt", b"good\n");
+    let pair = Pair::new();
+    let run = ferry_ftp(
+        &pair,
+        &["sync", &server.url("hostile"), pair.dst.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.lines.contains(&"↓ good.txt (new)".to_string()),
+        "{:?}",
+        run.lines
+    );
+    let refusals: Vec<&String> = run
+        .lines
+        .iter()
+        .filter(|l| l.contains("refused an entry"))
+        .collect();
+    assert_eq!(refusals.len(), 4, "{:?}", run.lines);
+    for needle in [
+        "\"../escape.txt\": name contains `/`",
+        "\"sub/inner.txt\": name contains `/`",
+        "\"\": empty name",
+        "\"nul\\0name\": name contains a NUL byte",
+    ] {
+        assert!(
+            refusals.iter().any(|l| l.contains(needle)),
+            "no refusal of {needle}: {refusals:?}"
+        );
+    }
+    assert_eq!(text_tree(&pair.dst), entries(&[("good.txt", "good\n")]));
+    let mut around: Vec<String> = std::fs::read_dir(pair.root.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    around.sort();
+    assert_eq!(
+        around,
+        ["dst", "src", "state"],
+        "nothing written beside the destination"
+    );
+}
+
+#[test]
+fn a_connection_cut_mid_upload_is_retried_and_never_leaves_a_partial_file() {
+    let server = FtpServer::start(Kind::Pyftpdlib);
+    let proxy = CuttingProxy::start(server.port, 2, Duration::from_millis(150));
+    let pair = Pair::new();
+    put(&pair.src, "a.txt", b"first");
+    let big: Vec<u8> = (0..48 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    put(&pair.src, "big.bin", &big);
+    put(&pair.src, "c.txt", b"last");
+    // Watch the server: big.bin must never exist under its final name with the wrong size.
+    let watching = Arc::new(AtomicBool::new(true));
+    let (flag, final_path, expected) = (
+        watching.clone(),
+        server.root.join("site/big.bin"),
+        big.len() as u64,
+    );
+    let watcher = std::thread::spawn(move || {
+        while flag.load(Ordering::SeqCst) {
+            if let Ok(meta) = std::fs::metadata(&final_path) {
+                assert_eq!(
+                    meta.len(),
+                    expected,
+                    "a partial big.bin appeared under its final name"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    });
+    let url = format!("ftp://{USER}@127.0.0.1:{}/site", proxy.port);
+    let run = ferry_ftp(
+        &pair,
+        &["sync", "--jobs", "1", pair.src.to_str().unwrap(), &url],
+    );
+    watching.store(false, Ordering::SeqCst);
+    watcher.join().expect("the watcher saw no partial file");
+    assert_eq!(
+        proxy.cuts.load(Ordering::SeqCst),
+        1,
+        "the proxy cut the connection"
+    );
+    run.expect(
+        0,
+        &["↑ a.txt (new)", "↑ big.bin (new)", "↑ c.txt (new)"],
+        "3 uploaded, 0 downloaded, 0 unchanged, 0 conflicts, 0 invalid, 0 deleted, 0 failed",
+    );
+    assert_eq!(
+        std::fs::read(server.root.join("site/big.bin")).unwrap(),
+        big
+    );
+    let names: Vec<String> = std::fs::read_dir(server.root.join("site"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "no temporary upload left behind: {names:?}");
+}
+
+fn sha256_of_file(path: &std::path::Path) -> String {
+    use sha2::{Digest, Sha256};
+    let mut file = std::fs::File::open(path).unwrap();
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer).unwrap();
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn unicode_spaces_empty_files_and_a_file_over_1_gib_round_trip() {
+    let server = FtpServer::start(Kind::Pyftpdlib);
+    let pair = Pair::new();
+    put(
+        &pair.src,
+        "Grüße aus Köln – 日本語.txt",
+        "unicode ✓".as_bytes(),
+    );
+    put(&pair.src, "dir with spaces/file with spaces.txt", b"spaces");
+    put(&pair.src, "empty", b"");
+    let huge = pair.src.join("huge.bin");
+    {
+        // Sparse: 1 GiB + 1 byte, ending in a marker, created in no time.
+        let file = std::fs::File::create(&huge).unwrap();
+        file.set_len((1 << 30) + 1).unwrap();
+        use std::os::unix::fs::FileExt;
+        file.write_at(b"!", 1 << 30).unwrap();
+    }
+    let url = server.url("big");
+    let up = ferry_ftp(&pair, &["sync", pair.src.to_str().unwrap(), &url]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert_eq!(
+        up.summary,
+        "4 uploaded, 0 downloaded, 0 unchanged, 0 conflicts, 0 invalid, 0 deleted, 0 failed"
+    );
+    let down = ferry_ftp(&pair, &["sync", &url, pair.dst.to_str().unwrap()]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(
+        down.summary,
+        "0 uploaded, 4 downloaded, 0 unchanged, 0 conflicts, 0 invalid, 0 deleted, 0 failed"
+    );
+    assert_eq!(
+        sha256_of_file(&pair.dst.join("huge.bin")),
+        sha256_of_file(&huge)
+    );
+    std::fs::remove_file(&huge).unwrap();
+    std::fs::remove_file(pair.dst.join("huge.bin")).unwrap();
+    std::fs::remove_file(server.root.join("big/huge.bin")).unwrap();
+    assert_eq!(tree(&pair.dst), tree(&pair.src));
+}
