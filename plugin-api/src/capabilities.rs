@@ -54,7 +54,8 @@ capabilities! {
     REJECTS_MALFORMED_XML = 13, "rejects-malformed-xml";
     /// Names differing only in case are the same entry.
     CASE_INSENSITIVE = 14, "case-insensitive";
-    /// Entries carry a change token worth comparing.
+    /// Compare this backend's entries by version — the entry's change token where it has one,
+    /// else size and mtime within its precision — never by reading them to hash (a download).
     CHANGE_TOKEN = 15, "change-token";
 }
 

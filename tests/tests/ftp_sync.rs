@@ -258,3 +258,32 @@ fn killed_upload_resumes_on_pyftpdlib() {
 fn killed_upload_resumes_on_vsftpd() {
     resume_scenario(Kind::Vsftpd);
 }
+
+#[test]
+fn active_mode_works_with_ftp_active() {
+    let server = FtpServer::start(Kind::Pyftpdlib);
+    let pair = Pair::new();
+    put(&pair.src, "a.txt", b"over an active-mode data connection");
+    put(&pair.src, "sub/b.txt", b"b");
+    let site = server.url("active");
+    let run = ferry_ftp(
+        &pair,
+        &["--ftp-active", "sync", pair.src.to_str().unwrap(), &site],
+    );
+    run.expect(
+        0,
+        &[
+            "+ sub/ (new directory)",
+            "↑ a.txt (new)",
+            "↑ sub/b.txt (new)",
+        ],
+        &counts(2, 0, 0, 0, 0),
+    );
+    assert_eq!(tree(&server.root.join("active")), tree(&pair.src));
+    let back = ferry_ftp(
+        &pair,
+        &["--ftp-active", "sync", &site, pair.dst.to_str().unwrap()],
+    );
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert_eq!(tree(&pair.dst), tree(&pair.src));
+}
