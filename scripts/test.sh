@@ -14,6 +14,10 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 scripts/install-test-servers.sh
 
 cargo build --workspace --locked
+# The install-layout test (tests/tests/install.rs) runs the binary this release install puts in
+# target/install-root, from another working directory.
+rm -rf target/install-root
+make install PREFIX=/opt/ferry DESTDIR="$PWD/target/install-root" >/dev/null
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked

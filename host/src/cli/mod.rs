@@ -3,6 +3,7 @@
 //! once by `main`.
 
 mod args;
+mod completions;
 mod ls;
 mod plugins;
 mod sync;
@@ -42,6 +43,11 @@ pub enum Command {
     Download(sync::LocalRemoteCommand),
     /// List the files of a target (a local path, a URL or remote:path)
     Ls(ls::LsArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(completions::CompletionsArgs),
+    /// Write the man pages (used by `make install`)
+    #[command(hide = true)]
+    Man(completions::ManArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -56,6 +62,8 @@ pub fn run() -> Result<ExitCode> {
         Command::Upload(args) => sync::run(&cli.global, &args.local, &args.remote, &args.options),
         Command::Download(args) => sync::run(&cli.global, &args.remote, &args.local, &args.options),
         Command::Ls(args) => ls::run(&cli.global, args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
 

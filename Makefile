@@ -1,0 +1,52 @@
+# ferry — build, test and install.
+#
+#   make                      release build of ferry and every plugin
+#   make test                 the whole test suite (scripts/test.sh; installs the test servers)
+#   make install              PREFIX=/usr/local DESTDIR= (relocatable: the installed ferry finds its
+#                             plugins in PREFIX/lib/ferry/plugins-EPOCH with no environment variables)
+#   make install-host / make install-plugin-NAME
+#                             the pieces a distribution packages separately
+#
+# Distributions: build with FERRY_SYSTEM_PLUGIN_DIR=/usr/lib/ferry/plugins-EPOCH (or the
+# multiarch directory) so ferry also looks there; see docs/packaging.md.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CARGO ?= cargo
+PLUGINS ?= local ftp ftps
+EPOCH := $(shell sed -n 's/^pub const EPOCH: &str = "\(.*\)";/\1/p' plugin-api/src/lib.rs)
+RELEASE := target/release
+
+BINDIR := $(DESTDIR)$(PREFIX)/bin
+PLUGINDIR := $(DESTDIR)$(PREFIX)/lib/ferry/plugins-$(EPOCH)
+MANDIR := $(DESTDIR)$(PREFIX)/share/man/man1
+DOCDIR := $(DESTDIR)$(PREFIX)/share/doc/ferry
+BASHDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHDIR := $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISHDIR := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+
+.PHONY: all build test install install-host install-plugins clean-install
+
+all: build
+
+build:
+	$(CARGO) build --workspace --release --locked
+
+test:
+	scripts/test.sh
+
+install: install-host install-plugins
+
+install-host: build
+	install -Dm755 $(RELEASE)/ferry $(BINDIR)/ferry
+	$(RELEASE)/ferry man --dir $(MANDIR)
+	install -d $(BASHDIR) $(ZSHDIR) $(FISHDIR) $(DOCDIR)
+	$(RELEASE)/ferry completions bash > $(BASHDIR)/ferry
+	$(RELEASE)/ferry completions zsh > $(ZSHDIR)/_ferry
+	$(RELEASE)/ferry completions fish > $(FISHDIR)/ferry.fish
+	cp -R README.md docs/. $(DOCDIR)/
+
+install-plugins: $(addprefix install-plugin-,$(PLUGINS))
+
+install-plugin-%: build
+	install -Dm644 $(RELEASE)/libferry_backend_$*.so $(PLUGINDIR)/libferry_backend_$*.so
