@@ -107,6 +107,15 @@ pub fn build_fixture_plugin(name: &str, variant: ApiVariant) -> PathBuf {
         &root.join("tests/fixtures/testkit-plugin/src"),
         &plugin.join("src"),
     );
+    // The testkit wraps the example plugin's backend; it finds it at ../examples/mem-plugin, and
+    // the example finds plugin-api at ../../plugin-api, as in the repository.
+    let example = work.join("examples/mem-plugin");
+    copy_dir(&root.join("examples/mem-plugin/src"), &example.join("src"));
+    std::fs::copy(
+        root.join("examples/mem-plugin/Cargo.toml"),
+        example.join("Cargo.toml"),
+    )
+    .unwrap();
     let mut api_manifest = std::fs::read_to_string(root.join("plugin-api/Cargo.toml")).unwrap();
     api_manifest = api_manifest
         .replace("edition.workspace = true", "edition = \"2021\"")
@@ -423,4 +432,35 @@ pub fn entries(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+/// Builds examples/mem-plugin where it stands, as a stranger would (its own workspace, its own
+/// lock file taken from ferry's so the build works offline), and returns a fresh directory holding
+/// only its library.
+pub fn build_example_plugin() -> tempfile::TempDir {
+    let _serial = FIXTURE_BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let example = workspace_root().join("examples/mem-plugin");
+    std::fs::copy(
+        workspace_root().join("Cargo.lock"),
+        example.join("Cargo.lock"),
+    )
+    .unwrap();
+    // Its own target directory: the testkit fixture builds the same crate (as a library, without
+    // the exported root module) and would overwrite the library in a shared one.
+    let target = build_dir().join("example-target");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--offline", "--quiet", "--manifest-path"])
+        .arg(example.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "building examples/mem-plugin failed");
+    let dir = tempfile::tempdir().unwrap();
+    let library = ferry_plugin_api::library_file_name("mem");
+    std::fs::copy(
+        target.join("debug").join(&library),
+        dir.path().join(&library),
+    )
+    .unwrap();
+    dir
 }
