@@ -11,6 +11,8 @@
 # multiarch directory) so ferry also looks there; see docs/packaging.md.
 
 PREFIX ?= /usr/local
+# Compiled into ferry as the distribution's plugin directory when set.
+export FERRY_SYSTEM_PLUGIN_DIR
 DESTDIR ?=
 CARGO ?= cargo
 PLUGINS ?= local ftp ftps
