@@ -21,3 +21,5 @@ make install PREFIX=/opt/ferry DESTDIR="$PWD/target/install-root" >/dev/null
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# Every `sh` block of the README and docs, as written (outside cargo: the README builds with it).
+scripts/run-doc-commands.py
