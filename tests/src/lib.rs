@@ -93,11 +93,20 @@ pub enum ApiVariant {
 
 static FIXTURE_BUILD: Mutex<()> = Mutex::new(());
 
+/// Serialises fixture builds across threads and across test processes (they share directories).
+fn fixture_lock() -> (std::sync::MutexGuard<'static, ()>, std::fs::File) {
+    let guard = FIXTURE_BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    std::fs::create_dir_all(build_dir()).unwrap();
+    let file = std::fs::File::create(build_dir().join("fixture.lock")).unwrap();
+    file.lock().expect("lock fixture builds");
+    (guard, file)
+}
+
 /// Builds the `testkit` fixture plugin as backend `name` against a copy of plugin-api altered
 /// as `variant` says, outside the workspace, and returns the directory holding the library
 /// (`target/fixture-plugins/<name>`), which contains nothing else.
 pub fn build_fixture_plugin(name: &str, variant: ApiVariant) -> PathBuf {
-    let _serial = FIXTURE_BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = fixture_lock();
     let root = workspace_root();
     let work = build_dir().join("fixture-src").join(name);
     let api = work.join("plugin-api");
@@ -335,6 +344,16 @@ impl Pair {
         )
     }
 
+    /// `ferry ARGS` with the FTP test servers' password in `$FERRY_PASSWORD`.
+    pub fn ferry_with_password(&self, args: &[&str]) -> Run {
+        Run::from(
+            self.command(args)
+                .env("FERRY_PASSWORD", servers::PASSWORD)
+                .output()
+                .expect("run ferry"),
+        )
+    }
+
     /// `ferry sync EXTRA… src dst`.
     pub fn sync(&self, extra: &[&str]) -> Run {
         let (src, dst) = (self.src.to_str().unwrap(), self.dst.to_str().unwrap());
@@ -438,7 +457,7 @@ pub fn entries(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 /// lock file taken from ferry's so the build works offline), and returns a fresh directory holding
 /// only its library.
 pub fn build_example_plugin() -> tempfile::TempDir {
-    let _serial = FIXTURE_BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = fixture_lock();
     let example = workspace_root().join("examples/mem-plugin");
     std::fs::copy(
         workspace_root().join("Cargo.lock"),

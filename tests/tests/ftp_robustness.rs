@@ -13,24 +13,13 @@ use std::{
 
 use ferry_tests::{proxy::CuttingProxy, servers::*, *};
 
-fn ferry_ftp(pair: &Pair, args: &[&str]) -> Run {
-    Run::from(
-        pair.command(args)
-            .env("FERRY_PASSWORD", PASSWORD)
-            .output()
-            .unwrap(),
-    )
-}
-
 #[test]
 fn hostile_listings_are_refused_and_nothing_is_written_outside_the_destination() {
     let server = FtpServer::start_hostile();
     server.put("hostile/good.txt", b"good\n");
     let pair = Pair::new();
-    let run = ferry_ftp(
-        &pair,
-        &["sync", &server.url("hostile"), pair.dst.to_str().unwrap()],
-    );
+    let run =
+        pair.ferry_with_password(&["sync", &server.url("hostile"), pair.dst.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.lines.contains(&"↓ good.txt (new)".to_string()),
@@ -98,10 +87,7 @@ fn a_connection_cut_mid_upload_is_retried_and_never_leaves_a_partial_file() {
         }
     });
     let url = format!("ftp://{USER}@127.0.0.1:{}/site", proxy.port);
-    let run = ferry_ftp(
-        &pair,
-        &["sync", "--jobs", "1", pair.src.to_str().unwrap(), &url],
-    );
+    let run = pair.ferry_with_password(&["sync", "--jobs", "1", pair.src.to_str().unwrap(), &url]);
     watching.store(false, Ordering::SeqCst);
     watcher.join().expect("the watcher saw no partial file");
     assert_eq!(
@@ -164,13 +150,13 @@ fn unicode_spaces_empty_files_and_a_file_over_1_gib_round_trip() {
         file.write_at(b"!", 1 << 30).unwrap();
     }
     let url = server.url("big");
-    let up = ferry_ftp(&pair, &["sync", pair.src.to_str().unwrap(), &url]);
+    let up = pair.ferry_with_password(&["sync", pair.src.to_str().unwrap(), &url]);
     assert_eq!(up.code, 0, "{}", up.stderr);
     assert_eq!(
         up.summary,
         "4 uploaded, 0 downloaded, 0 unchanged, 0 conflicts, 0 invalid, 0 deleted, 0 failed"
     );
-    let down = ferry_ftp(&pair, &["sync", &url, pair.dst.to_str().unwrap()]);
+    let down = pair.ferry_with_password(&["sync", &url, pair.dst.to_str().unwrap()]);
     assert_eq!(down.code, 0, "{}", down.stderr);
     assert_eq!(
         down.summary,

@@ -15,25 +15,13 @@ fn counts(up: u32, down: u32, unchanged: u32, conflicts: u32, deleted: u32) -> S
     format!("{up} uploaded, {down} downloaded, {unchanged} unchanged, {conflicts} {word}, 0 invalid, {deleted} deleted, 0 failed")
 }
 
-fn ferry_ftp(pair: &Pair, args: &[&str]) -> Run {
-    Run::from(
-        pair.command(args)
-            .env("FERRY_PASSWORD", PASSWORD)
-            .output()
-            .unwrap(),
-    )
-}
-
 fn upload_scenario(kind: Kind) {
     let server = FtpServer::start(kind);
     let pair = Pair::new();
     let site = server.url("site");
     let src = pair.src.to_str().unwrap().to_string();
     let sync = |extra: &[&str]| {
-        ferry_ftp(
-            &pair,
-            &[&["sync"], extra, &[src.as_str(), site.as_str()]].concat(),
-        )
+        pair.ferry_with_password(&[&["sync"], extra, &[src.as_str(), site.as_str()]].concat())
     };
     put(&pair.src, "a.txt", b"alpha");
     put(&pair.src, "sub/b.txt", b"beta");
@@ -113,10 +101,7 @@ fn download_scenario(kind: Kind) {
     let url = server.url("pub");
     let dst = pair.dst.to_str().unwrap().to_string();
     let sync = |extra: &[&str]| {
-        ferry_ftp(
-            &pair,
-            &[&["sync"], extra, &[url.as_str(), dst.as_str()]].concat(),
-        )
+        pair.ferry_with_password(&[&["sync"], extra, &[url.as_str(), dst.as_str()]].concat())
     };
     sync(&[]).expect(
         0,
@@ -212,7 +197,7 @@ fn resume_scenario(kind: Kind) {
             }
         }
     }
-    let run = ferry_ftp(&pair, &args);
+    let run = pair.ferry_with_password(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary: serde_json::Value =
         serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
@@ -266,10 +251,8 @@ fn active_mode_works_with_ftp_active() {
     put(&pair.src, "a.txt", b"over an active-mode data connection");
     put(&pair.src, "sub/b.txt", b"b");
     let site = server.url("active");
-    let run = ferry_ftp(
-        &pair,
-        &["--ftp-active", "sync", pair.src.to_str().unwrap(), &site],
-    );
+    let run =
+        pair.ferry_with_password(&["--ftp-active", "sync", pair.src.to_str().unwrap(), &site]);
     run.expect(
         0,
         &[
@@ -280,10 +263,8 @@ fn active_mode_works_with_ftp_active() {
         &counts(2, 0, 0, 0, 0),
     );
     assert_eq!(tree(&server.root.join("active")), tree(&pair.src));
-    let back = ferry_ftp(
-        &pair,
-        &["--ftp-active", "sync", &site, pair.dst.to_str().unwrap()],
-    );
+    let back =
+        pair.ferry_with_password(&["--ftp-active", "sync", &site, pair.dst.to_str().unwrap()]);
     assert_eq!(back.code, 0, "{}", back.stderr);
     assert_eq!(tree(&pair.dst), tree(&pair.src));
 }

@@ -429,12 +429,9 @@ impl<C: Connector> FtpBackend<C> {
 
 /// (year, month, day) of a Unix time in seconds.
 fn civil_date(secs: i64) -> (i64, i64, i64) {
-    let text = format_fact_time(secs * 1_000_000_000);
-    (
-        text[0..4].parse().unwrap_or(1970),
-        text[4..6].parse().unwrap_or(1),
-        text[6..8].parse().unwrap_or(1),
-    )
+    let (year, month, day, ..) =
+        ferry_plugin_api::time::civil_from_ns(secs.saturating_mul(1_000_000_000));
+    (year, month, day)
 }
 
 impl<C: Connector> BackendImpl for FtpBackend<C> {

@@ -18,17 +18,6 @@ const NS: i64 = 1_000_000_000;
 const MINUTE: u64 = 60 * NS as u64;
 const DAY: u64 = 86_400 * NS as u64;
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn timestamp_ns(
     year: i64,
     month: i64,
@@ -37,16 +26,7 @@ fn timestamp_ns(
     minute: i64,
     second: i64,
 ) -> Option<i64> {
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    Some(((days * 86_400) + hour * 3600 + minute * 60 + second) * NS)
+    ferry_plugin_api::time::ns_from_civil(year, month, day, hour, minute, second)
 }
 
 /// `YYYYMMDDHHMMSS[.fff…]` (MLSD `modify`, MDTM replies) → ns since the epoch and precision.
@@ -79,24 +59,8 @@ pub fn parse_fact_time(value: &str) -> Option<(i64, u64)> {
 
 /// Formats ns since the epoch as `YYYYMMDDHHMMSS` (for MFMT).
 pub fn format_fact_time(ns: i64) -> String {
-    let secs = ns.div_euclid(NS);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let (year, month, day, hour, minute, second) = ferry_plugin_api::time::civil_from_ns(ns);
+    format!("{year:04}{month:02}{day:02}{hour:02}{minute:02}{second:02}")
 }
 
 /// Parses one MLSD line (`fact=value;…; name`) or the fact line of an MLST reply. Unknown facts
