@@ -39,7 +39,6 @@ pub struct FtpBackend<C: Connector> {
     pool: Pool<C>,
     features: Features,
     known_dirs: Mutex<HashSet<String>>,
-    host: HostBox,
 }
 
 fn join(dir: &str, name: &str) -> String {
@@ -119,7 +118,6 @@ impl<C: Connector> FtpBackend<C> {
             pool,
             features,
             known_dirs: Mutex::new(HashSet::new()),
-            host,
         })
     }
 
@@ -671,6 +669,5 @@ impl<C: Connector> BackendImpl for FtpBackend<C> {
 impl<C: Connector> Drop for FtpBackend<C> {
     fn drop(&mut self) {
         self.pool.close();
-        let _ = &self.host;
     }
 }
