@@ -121,3 +121,45 @@ fn quiet_prints_only_problems() {
     assert_eq!(run.code, 3);
     assert_eq!(run.stdout, "! b.txt (conflict: changed on both sides)\n");
 }
+
+#[test]
+fn color_is_off_without_a_terminal_and_with_no_color_and_on_when_asked() {
+    let pair = Pair::new();
+    put(&pair.src, "a.txt", b"a");
+    let run = Run::from(
+        pair.command(&[
+            "sync",
+            "--color",
+            "always",
+            pair.src.to_str().unwrap(),
+            pair.dst.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap(),
+    );
+    assert!(
+        run.stdout.starts_with("\x1b[32m↑\x1b[0m a.txt (new)\n"),
+        "{:?}",
+        run.stdout
+    );
+    put(&pair.src, "b.txt", b"b");
+    let run = pair.sync(&[]);
+    assert_eq!(
+        run.lines,
+        ["↑ b.txt (new)"],
+        "auto is off when stdout is not a terminal"
+    );
+    put(&pair.src, "c.txt", b"c");
+    let run = Run::from(
+        pair.command(&[
+            "sync",
+            "--color",
+            "never",
+            pair.src.to_str().unwrap(),
+            pair.dst.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(run.lines, ["↑ c.txt (new)"]);
+}

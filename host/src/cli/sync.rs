@@ -64,11 +64,10 @@ pub fn run(
     let reporter: Box<dyn Reporter> = if args.json {
         Box::new(JsonReporter::default())
     } else {
-        Box::new(TextReporter::new(
-            global.verbose > 0,
-            args.quiet,
-            !args.no_progress,
-        ))
+        Box::new(
+            TextReporter::new(global.verbose > 0, args.quiet, !args.no_progress)
+                .with_color(global.color.enabled()),
+        )
     };
     let summary = run_one_way(
         &source_side,

@@ -15,6 +15,7 @@ use super::{Direction, Event, Reporter, Summary};
 pub struct TextReporter {
     verbose: bool,
     quiet: bool,
+    color: bool,
     bar: Option<ProgressBar>,
     out: Mutex<()>,
 }
@@ -36,8 +37,34 @@ impl TextReporter {
         TextReporter {
             verbose,
             quiet,
+            color: false,
             bar,
             out: Mutex::new(()),
+        }
+    }
+
+    /// Colours the status prefixes (`--color`).
+    pub fn with_color(mut self, color: bool) -> Self {
+        self.color = color;
+        self
+    }
+
+    /// The line with its prefix coloured: green for transfers, blue for new directories, red for
+    /// deletions and failures, yellow for conflicts and invalid files, dim for unchanged files.
+    fn colored(&self, line: &str, event: &Event<'_>) -> String {
+        if !self.color {
+            return line.to_string();
+        }
+        let code = match event {
+            Event::Transferred { .. } => "32",
+            Event::DirCreated { .. } => "34",
+            Event::Deleted { .. } | Event::Failed { .. } => "31",
+            Event::Conflict { .. } | Event::Invalid { .. } => "33",
+            Event::Unchanged { .. } | Event::Warning { .. } => "2",
+        };
+        match line.split_once(' ') {
+            Some((prefix, rest)) => format!("\x1b[{code}m{prefix}\x1b[0m {rest}"),
+            None => line.to_string(),
         }
     }
 
@@ -97,7 +124,7 @@ impl Reporter for TextReporter {
             _ => {
                 if let Some((line, problem)) = status_line(event) {
                     if problem || !self.quiet {
-                        self.print(false, &format!("{prefix}{line}"));
+                        self.print(false, &format!("{prefix}{}", self.colored(&line, event)));
                     }
                 }
             }
