@@ -358,14 +358,17 @@ impl Run<'_, '_> {
                     },
                     CompareBy::Version => {
                         let token = entry.token.as_ref().map(|t| t.to_string()).into_option();
-                        if token.is_none() {
+                        let mtime_ns = entry.mtime_ns.into_option();
+                        // Neither a token nor an mtime: the backend assigns the version later.
+                        let pending = token.is_none() && mtime_ns.is_none();
+                        if pending {
                             self.pending.lock().expect("pending").push(path.to_string());
                         }
                         SideState {
                             sha256: None,
                             size: entry.size,
-                            mtime_ns: entry.mtime_ns.into_option(),
-                            pending: token.is_none(),
+                            mtime_ns,
+                            pending,
                             token,
                         }
                     }

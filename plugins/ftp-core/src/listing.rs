@@ -12,22 +12,11 @@
 //! Parsers answer `Ok(None)` for lines that are not entries (`total 12`, `.`, `..`, MLSD
 //! `cdir`/`pdir`).
 
-use ferry_plugin_api::{Entry, EntryKind};
+use ferry_plugin_api::{time::ns_from_civil as timestamp_ns, Entry, EntryKind};
 
 const NS: i64 = 1_000_000_000;
 const MINUTE: u64 = 60 * NS as u64;
 const DAY: u64 = 86_400 * NS as u64;
-
-fn timestamp_ns(
-    year: i64,
-    month: i64,
-    day: i64,
-    hour: i64,
-    minute: i64,
-    second: i64,
-) -> Option<i64> {
-    ferry_plugin_api::time::ns_from_civil(year, month, day, hour, minute, second)
-}
 
 /// `YYYYMMDDHHMMSS[.fff…]` (MLSD `modify`, MDTM replies) → ns since the epoch and precision.
 pub fn parse_fact_time(value: &str) -> Option<(i64, u64)> {
