@@ -3,9 +3,11 @@
 //! once by `main`.
 
 mod args;
+mod check;
 mod completions;
 mod ls;
 mod plugins;
+mod remote;
 mod sync;
 
 use std::process::ExitCode;
@@ -41,8 +43,12 @@ pub enum Command {
     Upload(sync::LocalRemoteCommand),
     /// Copy what changed from REMOTE to LOCAL (pyftpsync's argument order)
     Download(sync::LocalRemoteCommand),
+    /// Show what `ferry sync SOURCE DESTINATION` would do, changing nothing (exit 0 in sync, 3 not)
+    Check(check::CheckCommand),
     /// List the files of a target (a local path, a URL or remote:path)
     Ls(ls::LsArgs),
+    /// Named remotes of the configuration file
+    Remote(remote::RemoteArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(completions::CompletionsArgs),
     /// Write the man pages (used by `make install`)
@@ -61,7 +67,9 @@ pub fn run() -> Result<ExitCode> {
         }
         Command::Upload(args) => sync::run(&cli.global, &args.local, &args.remote, &args.options),
         Command::Download(args) => sync::run(&cli.global, &args.remote, &args.local, &args.options),
+        Command::Check(args) => check::run(&cli.global, args),
         Command::Ls(args) => ls::run(&cli.global, args),
+        Command::Remote(args) => remote::run(&cli.global, args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
     }

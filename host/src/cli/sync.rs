@@ -44,7 +44,18 @@ pub fn run(
     destination: &str,
     args: &SyncArgs,
 ) -> Result<ExitCode> {
-    let options = args.options()?;
+    let summary = run_with(global, source, destination, args, args.options()?)?;
+    Ok(ExitCode::from(summary.exit_code()))
+}
+
+/// Runs a one-way sync with already validated options (also what `ferry check` runs, as a dry run).
+pub fn run_with(
+    global: &GlobalArgs,
+    source: &str,
+    destination: &str,
+    args: &SyncArgs,
+    options: crate::sync::SyncOptions,
+) -> Result<crate::report::Summary> {
     let registry = global.registry();
     let config = global.config()?;
     let mut source_target = global.target(source, &registry, &config)?;
@@ -69,14 +80,13 @@ pub fn run(
                 .with_color(global.color.enabled()),
         )
     };
-    let summary = run_one_way(
+    run_one_way(
         &source_side,
         &destination_side,
         &options,
         &state_dir()?,
         reporter.as_ref(),
-    )?;
-    Ok(ExitCode::from(summary.exit_code()))
+    )
 }
 
 /// The first Ctrl-C (or SIGTERM) asks the run to stop: workers take no new work, the state is

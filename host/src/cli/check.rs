@@ -1,0 +1,48 @@
+//! `ferry check SRC DST`: what `ferry sync` would do, as the same lines as `--dry-run`, changing
+//! nothing (the state included). Exit 0 when the two sides are in sync, 3 when a sync would
+//! change something or finds conflicts, 1 when something could not be checked.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::{args::SyncArgs, sync, GlobalArgs};
+
+/// Arguments of `ferry check`.
+#[derive(Debug, Args)]
+pub struct CheckCommand {
+    /// The side a sync would copy from
+    pub source: String,
+    /// The side a sync would copy to
+    pub destination: String,
+    #[command(flatten)]
+    pub options: SyncArgs,
+}
+
+/// Runs `ferry check`.
+pub fn run(global: &GlobalArgs, command: &CheckCommand) -> Result<ExitCode> {
+    let mut options = command.options.options()?;
+    options.dry_run = true;
+    let summary = sync::run_with(
+        global,
+        &command.source,
+        &command.destination,
+        &command.options,
+        options,
+    )?;
+    let pending = summary.transferred()
+        + summary.deleted
+        + summary.dirs_created
+        + summary.conflicts
+        + summary.invalid;
+    Ok(ExitCode::from(
+        if summary.failed > 0 || summary.interrupted {
+            summary.exit_code()
+        } else if pending > 0 {
+            3
+        } else {
+            0
+        },
+    ))
+}

@@ -1,0 +1,58 @@
+//! `ferry check` (what a one-way sync would do; nothing changes; exit 0 in sync, 3 not) and
+//! `ferry remote list` (names and URLs, never secrets).
+
+use ferry_tests::*;
+
+#[test]
+fn check_reports_without_touching_anything() {
+    let pair = Pair::new();
+    put(&pair.src, "a.txt", b"a");
+    let (src, dst) = (pair.src.to_str().unwrap(), pair.dst.to_str().unwrap());
+    let run = pair.ferry(&["check", src, dst]);
+    run.expect(3, &["(dry run) ↑ a.txt (new)"], "(dry run) 1 uploaded, 0 downloaded, 0 unchanged, 0 conflicts, 0 invalid, 0 deleted, 0 failed");
+    assert!(tree(&pair.dst).is_empty());
+    assert!(
+        !pair.state_dir().exists() || tree(&pair.state_dir()).keys().all(|k| k.ends_with(".lock")),
+        "no state written"
+    );
+    pair.sync(&[]);
+    pair.ferry(&["check", src, dst]).expect(0, &[], "(dry run) 0 uploaded, 0 downloaded, 1 unchanged, 0 conflicts, 0 invalid, 0 deleted, 0 failed");
+    put(&pair.dst, "a.txt", b"changed downstream");
+    pair.ferry(&["check", src, dst]).expect(
+        3,
+        &["(dry run) ! a.txt (conflict: destination changed since last sync)"],
+        "(dry run) 0 uploaded, 0 downloaded, 0 unchanged, 1 conflict, 0 invalid, 0 deleted, 0 failed",
+    );
+    assert_eq!(
+        std::fs::read(pair.dst.join("a.txt")).unwrap(),
+        b"changed downstream"
+    );
+}
+
+#[test]
+fn remote_list_shows_names_and_urls_but_no_secrets() {
+    let pair = Pair::new();
+    let run = pair.ferry(&["remote", "list"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.starts_with("no configuration file"),
+        "{}",
+        run.stdout
+    );
+    let config = pair.root.path().join("config/ferry/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        "[remotes.web]\nurl = \"ftp://bob:hunter2@ftp.example.org/www\"\npassword = \"s3cret\"\nconnections = 2\n\n\
+         [remotes.backup]\nurl = \"file:///srv/backup\"\nbackend = \"local\"\npassword_command = \"echo nope\"\n",
+    )
+    .unwrap();
+    let run = pair.ferry(&["remote", "list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "backup  file:///srv/backup  (backend local; password_command)\n\
+         web  ftp://bob@ftp.example.org/www  (options: connections, password)\n"
+    );
+    assert!(!run.stdout.contains("hunter2") && !run.stdout.contains("s3cret"));
+}
