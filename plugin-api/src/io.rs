@@ -1,15 +1,15 @@
 //! Adapters between the ABI's pull-style [`Reader`](crate::Reader) and `std::io::Read`, in both
-//! directions. Errors keep their [`BackendError`] through the round trip: a `BackendError` travels
+//! directions, and [`copy_exact`], the copy loop every `write` needs. Errors keep their [`BackendError`] through the round trip: a `BackendError` travels
 //! inside `io::Error` and [`BackendError::from_io`] unwraps it again.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use abi_stable::{
     sabi_trait::TD_Opaque,
     std_types::{RResult, RSliceMut},
 };
 
-use crate::{author::guard, BackendError, Reader, ReaderBox, Reader_TO};
+use crate::{author::guard, BackendError, ErrorKind, Reader, ReaderBox, Reader_TO};
 
 /// An `io::Read` exposed as a [`ReaderBox`], every read guarded against panics. `path` names the
 /// stream in error messages.
@@ -63,6 +63,63 @@ impl Read for ReaderBoxRead {
     }
 }
 
+/// Why [`copy_exact`] stopped.
+#[derive(Debug)]
+pub enum CopyError {
+    /// Reading the source failed; its error, kind preserved (often the host's own).
+    Source(BackendError),
+    /// Writing the sink failed.
+    Sink(std::io::Error),
+    /// The source gave more or fewer bytes than announced: commit nothing.
+    Size(BackendError),
+}
+
+/// The buffer [`copy_exact`] streams through.
+pub const COPY_BUFFER: usize = 256 * 1024;
+
+/// Copies `source` into `sink` through a fixed buffer, for `Backend::write`. With `size`, it stops
+/// as soon as the source gives more and fails if the source gives a different count — the caller
+/// must then commit nothing. Returns the number of bytes copied. `path` names the file in errors.
+pub fn copy_exact(
+    source: &mut dyn Read,
+    sink: &mut dyn Write,
+    size: Option<u64>,
+    path: &str,
+) -> Result<u64, CopyError> {
+    let mut buffer = vec![0u8; COPY_BUFFER];
+    let mut copied: u64 = 0;
+    loop {
+        let n = match source.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Source(BackendError::from_io(e, path))),
+        };
+        copied += n as u64;
+        if size.is_some_and(|expected| copied > expected) {
+            break;
+        }
+        sink.write_all(&buffer[..n]).map_err(CopyError::Sink)?;
+    }
+    match size {
+        Some(expected) if expected != copied => {
+            let what = if copied > expected {
+                "more than"
+            } else {
+                "only"
+            };
+            Err(CopyError::Size(
+                BackendError::new(
+                    ErrorKind::INVALID_INPUT,
+                    format!("{path}: the source gave {what} {expected} bytes (got {copied}); nothing was stored"),
+                )
+                .with_context("path", path),
+            ))
+        }
+        _ => Ok(copied),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +146,28 @@ mod tests {
         let err = BackendError::from_io(err, "");
         assert_eq!(err.kind, ErrorKind::TIMEOUT);
         assert!(err.retryable);
+    }
+
+    #[test]
+    fn copy_exact_enforces_the_size() {
+        let mut out = Vec::new();
+        assert_eq!(
+            copy_exact(&mut &b"12345"[..], &mut out, Some(5), "f").unwrap(),
+            5
+        );
+        assert_eq!(out, b"12345");
+        assert!(matches!(
+            copy_exact(&mut &b"123"[..], &mut Vec::new(), Some(5), "f"),
+            Err(CopyError::Size(_))
+        ));
+        assert!(matches!(
+            copy_exact(&mut &b"123456"[..], &mut Vec::new(), Some(5), "f"),
+            Err(CopyError::Size(_))
+        ));
+        assert_eq!(
+            copy_exact(&mut &b"123"[..], &mut Vec::new(), None, "f").unwrap(),
+            3
+        );
     }
 
     #[test]

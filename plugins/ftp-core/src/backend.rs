@@ -9,7 +9,7 @@
 
 use std::{
     collections::HashSet,
-    io::{Read, Write},
+    io::Read,
     sync::{
         atomic::{AtomicU64, Ordering},
         Mutex,
@@ -18,8 +18,9 @@ use std::{
 };
 
 use ferry_plugin_api::{
-    author::BackendImpl, BackendError, Capabilities, Entry, EntryKind, ErrorKind, HostBox, Listing,
-    LogLevel,
+    author::BackendImpl,
+    io::{copy_exact, CopyError},
+    BackendError, Capabilities, Entry, EntryKind, ErrorKind, HostBox, Listing, LogLevel,
 };
 use suppaftp::{FtpError, FtpResult, ImplFtpStream, Mode, Status};
 
@@ -31,8 +32,6 @@ use crate::{
     session::{self, Connector, Features, Settings},
     transfer::Download,
 };
-
-const BUFFER_SIZE: usize = 256 * 1024;
 
 /// One FTP server and root directory.
 pub struct FtpBackend<C: Connector> {
@@ -352,44 +351,30 @@ impl<C: Connector> FtpBackend<C> {
                 return Err(self.error(&command, error));
             }
         };
-        let mut buffer = vec![0u8; BUFFER_SIZE];
-        let mut written: u64 = 0;
-        loop {
-            let n = match source.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    // The host's source failed: abandon the upload, keep the source's error.
-                    conn.broken();
-                    drop(stream);
-                    return Err(BackendError::from_io(e, path));
-                }
-            };
-            written += n as u64;
-            if size.is_some_and(|expected| written > expected) {
-                break;
-            }
-            if let Err(e) = stream.write_all(&buffer[..n]) {
+        let size_error = match copy_exact(source, &mut stream, size, path) {
+            Ok(_) => None,
+            Err(CopyError::Size(error)) => Some(error),
+            Err(CopyError::Source(error)) => {
+                // The host's source failed: abandon the upload, keep the source's error.
                 conn.broken();
                 drop(stream);
-                return Err(self.error(&command, FtpError::ConnectionError(e)));
+                return Err(error);
             }
-        }
+            Err(CopyError::Sink(error)) => {
+                conn.broken();
+                drop(stream);
+                return Err(self.error(&command, FtpError::ConnectionError(error)));
+            }
+        };
+        // Complete the transfer even when the size was wrong, so the connection stays usable
+        // and the caller can remove the temporary file.
         if let Err(error) = stream.finish() {
             if is_connection_failure(&error) {
                 conn.broken();
             }
             return Err(self.error(&command, error));
         }
-        match size {
-            Some(expected) if expected != written => Err(BackendError::new(
-                ErrorKind::INVALID_INPUT,
-                format!("{path}: the source gave {} {expected} bytes (got {written}); nothing was stored", if written > expected { "more than" } else { "only" }),
-            )
-            .with_context("path", path)),
-            _ => Ok(()),
-        }
+        size_error.map_or(Ok(()), Err)
     }
 
     /// RNFR/RNTO; where the server refuses to rename over an existing file, delete it first.
@@ -434,21 +419,11 @@ fn civil_date(secs: i64) -> (i64, i64, i64) {
 
 impl<C: Connector> BackendImpl for FtpBackend<C> {
     fn capabilities(&self) -> Capabilities {
-        let mut caps = Capabilities::LIST
-            | Capabilities::STAT
-            | Capabilities::READ
-            | Capabilities::READ_OFFSET
-            | Capabilities::WRITE
-            | Capabilities::ATOMIC_WRITE
-            | Capabilities::DELETE
-            | Capabilities::MKDIR
-            | Capabilities::RMDIR
-            | Capabilities::RENAME
-            | Capabilities::CHANGE_TOKEN;
         if self.features.mfmt {
-            caps = caps | Capabilities::SET_MTIME;
+            crate::CAPABILITIES
+        } else {
+            Capabilities(crate::CAPABILITIES.0 & !Capabilities::SET_MTIME.0)
         }
-        caps
     }
 
     fn list(&self, dir: &str) -> Result<Listing, BackendError> {

@@ -19,5 +19,24 @@ pub mod session;
 pub mod transfer;
 
 pub use backend::FtpBackend;
+
+use ferry_plugin_api::Capabilities;
+
+/// What the FTP backends can do at most, declared once for both plugins; an open backend drops
+/// `set-mtime` when the server does not advertise MFMT.
+pub const CAPABILITIES: Capabilities = Capabilities(
+    Capabilities::LIST.0
+        | Capabilities::STAT.0
+        | Capabilities::READ.0
+        | Capabilities::READ_OFFSET.0
+        | Capabilities::WRITE.0
+        | Capabilities::ATOMIC_WRITE.0
+        | Capabilities::SET_MTIME.0
+        | Capabilities::DELETE.0
+        | Capabilities::MKDIR.0
+        | Capabilities::RMDIR.0
+        | Capabilities::RENAME.0
+        | Capabilities::CHANGE_TOKEN.0,
+);
 pub use config::{option_specs, FtpConfig, FtpUrl, Security};
 pub use session::{Connector, Plain};

@@ -4,7 +4,7 @@
 
 mod tls;
 
-use ferry_ftp_core::{option_specs, FtpBackend, FtpConfig};
+use ferry_ftp_core::{option_specs, FtpBackend, FtpConfig, CAPABILITIES};
 use ferry_plugin_api::{author::Plugin, BackendError, HostBox, PluginInfo};
 
 pub use tls::TlsConnector;
@@ -21,7 +21,7 @@ impl Plugin for FtpsPlugin {
             version: env!("CARGO_PKG_VERSION").into(),
             description: "FTP over TLS (explicit ftps://, implicit ftps+implicit://)".into(),
             url_schemes: vec!["ftps".into(), "ftps+implicit".into()].into(),
-            capabilities: ferry_backend_ftp_capabilities(),
+            capabilities: CAPABILITIES,
             options: option_specs(true).into(),
             extra: Default::default(),
         }
@@ -32,22 +32,6 @@ impl Plugin for FtpsPlugin {
         let connector = TlsConnector::new(&config)?;
         FtpBackend::open(config, url, connector, host)
     }
-}
-
-fn ferry_backend_ftp_capabilities() -> ferry_plugin_api::Capabilities {
-    use ferry_plugin_api::Capabilities as C;
-    C::LIST
-        | C::STAT
-        | C::READ
-        | C::READ_OFFSET
-        | C::WRITE
-        | C::ATOMIC_WRITE
-        | C::SET_MTIME
-        | C::DELETE
-        | C::MKDIR
-        | C::RMDIR
-        | C::RENAME
-        | C::CHANGE_TOKEN
 }
 
 ferry_plugin_api::export_plugin!(FtpsPlugin);

@@ -5,18 +5,18 @@
 
 use std::{
     fs::{self, File, OpenOptions},
-    io::{Read, Write},
+    io::Read,
     path::{Path, PathBuf},
     sync::atomic::{AtomicU64, Ordering},
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use ferry_plugin_api::{BackendError, ErrorKind};
+use ferry_plugin_api::{
+    io::{copy_exact, CopyError},
+    BackendError, ErrorKind,
+};
 
 use crate::error::io_error;
-
-/// The buffer size of the copy loop; large enough that per-call overhead does not matter.
-const BUFFER_SIZE: usize = 256 * 1024;
 
 /// Converts nanoseconds since the epoch to a `FileTime`.
 pub(crate) fn file_time(mtime_ns: i64) -> filetime::FileTime {
@@ -68,36 +68,10 @@ fn fill(
     mtime_ns: Option<i64>,
     fsync: bool,
 ) -> Result<(), BackendError> {
-    let mut buffer = vec![0u8; BUFFER_SIZE];
-    let mut written: u64 = 0;
-    loop {
-        let n = match source.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(BackendError::from_io(e, path)),
-        };
-        written += n as u64;
-        if size.is_some_and(|expected| written > expected) {
-            break;
-        }
-        file.write_all(&buffer[..n])
-            .map_err(|e| io_error(e, path))?;
-    }
-    if let Some(expected) = size {
-        if written != expected {
-            let what = if written > expected {
-                "more than"
-            } else {
-                "only"
-            };
-            return Err(BackendError::new(
-                ErrorKind::INVALID_INPUT,
-                format!("{path}: the source gave {what} {expected} bytes (got {written}); nothing written"),
-            )
-            .with_context("path", path));
-        }
-    }
+    copy_exact(source, &mut file, size, path).map_err(|error| match error {
+        CopyError::Source(error) | CopyError::Size(error) => error,
+        CopyError::Sink(error) => io_error(error, path),
+    })?;
     if fsync {
         file.sync_all().map_err(|e| io_error(e, path))?;
     }
