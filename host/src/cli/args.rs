@@ -92,7 +92,8 @@ impl GlobalArgs {
     }
 }
 
-/// The options of every one-way command (`sync`, `upload`, `download`), with exsh's names.
+/// The options of every sync command (`sync`, `upload`, `download`, `bisync`, `check`), with
+/// exsh's names.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// Transfer every source file, ignoring the state and conflicts
@@ -102,6 +103,10 @@ pub struct SyncArgs {
     /// Remove destination files and empty directories that no longer exist on the source
     #[arg(long)]
     pub delete: bool,
+
+    /// Also delete destination entries that the filters leave out (implies --delete)
+    #[arg(long)]
+    pub delete_unmatched: bool,
 
     /// Print what would happen without changing anything (the state included)
     #[arg(short = 'n', long)]
@@ -161,7 +166,8 @@ impl SyncArgs {
     pub fn options(&self) -> anyhow::Result<SyncOptions> {
         Ok(SyncOptions {
             force: self.force,
-            delete: self.delete,
+            delete: self.delete || self.delete_unmatched,
+            delete_unmatched: self.delete_unmatched,
             dry_run: self.dry_run,
             fail_fast: self.fail_fast,
             check_xml: self.check_xml,

@@ -3,6 +3,8 @@
 //! once by `main`.
 
 mod args;
+mod ask;
+mod bisync;
 mod check;
 mod completions;
 mod ls;
@@ -43,7 +45,9 @@ pub enum Command {
     Upload(sync::LocalRemoteCommand),
     /// Copy what changed from REMOTE to LOCAL (pyftpsync's argument order)
     Download(sync::LocalRemoteCommand),
-    /// Show what `ferry sync SOURCE DESTINATION` would do, changing nothing (exit 0 in sync, 3 not)
+    /// Two-way sync: carry additions, edits and deletions both ways, detect conflicts
+    Bisync(bisync::BisyncCommand),
+    /// Show what `ferry sync SOURCE DESTINATION` (or with --bisync, `ferry bisync`) would do, changing nothing (exit 0 in sync, 3 not)
     Check(check::CheckCommand),
     /// List the files of a target (a local path, a URL or remote:path)
     Ls(ls::LsArgs),
@@ -67,6 +71,7 @@ pub fn run() -> Result<ExitCode> {
         }
         Command::Upload(args) => sync::run(&cli.global, &args.local, &args.remote, &args.options),
         Command::Download(args) => sync::run(&cli.global, &args.remote, &args.local, &args.options),
+        Command::Bisync(args) => bisync::run(&cli.global, args),
         Command::Check(args) => check::run(&cli.global, args),
         Command::Ls(args) => ls::run(&cli.global, args),
         Command::Remote(args) => remote::run(&cli.global, args),

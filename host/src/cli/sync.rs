@@ -9,6 +9,7 @@ use clap::Args;
 
 use super::{args::SyncArgs, GlobalArgs};
 use crate::{
+    backend::Backend,
     plugins::host_services,
     report::{json::JsonReporter, text::TextReporter, Reporter},
     state::state_dir,
@@ -56,30 +57,10 @@ pub fn run_with(
     args: &SyncArgs,
     options: crate::sync::SyncOptions,
 ) -> Result<crate::report::Summary> {
-    let registry = global.registry();
-    let config = global.config()?;
-    let mut source_target = global.target(source, &registry, &config)?;
-    let mut destination_target = global.target(destination, &registry, &config)?;
-    for target in [&mut source_target, &mut destination_target] {
-        // One connection per worker, unless the remote's configuration says otherwise.
-        target.offer_option("connections", toml::Value::Integer(args.jobs as i64));
-    }
-    if source_target.endpoint_label() == destination_target.endpoint_label() {
-        bail!("`{source}` and `{destination}` are the same place");
-    }
-    let source_backend = source_target.open()?;
-    let destination_backend = destination_target.open()?;
-    let source_side = Side::new(&source_backend, source_target.endpoint_label());
-    let destination_side = Side::new(&destination_backend, destination_target.endpoint_label());
+    let pair = open_pair(global, source, destination, args)?;
+    let (source_side, destination_side) = pair.sides();
+    let reporter = reporter(global, args);
     install_interrupt_handler();
-    let reporter: Box<dyn Reporter> = if args.json {
-        Box::new(JsonReporter::default())
-    } else {
-        Box::new(
-            TextReporter::new(global.verbose > 0, args.quiet, !args.no_progress)
-                .with_color(global.color.enabled()),
-        )
-    };
     run_one_way(
         &source_side,
         &destination_side,
@@ -89,10 +70,66 @@ pub fn run_with(
     )
 }
 
+/// The two open backends of a run with their baseline labels.
+pub struct OpenPair {
+    first: Backend,
+    first_label: String,
+    second: Backend,
+    second_label: String,
+}
+
+impl OpenPair {
+    /// The two sides, in the order they were given.
+    pub fn sides(&self) -> (Side<'_>, Side<'_>) {
+        (
+            Side::new(&self.first, self.first_label.clone()),
+            Side::new(&self.second, self.second_label.clone()),
+        )
+    }
+}
+
+/// Resolves and opens both targets of a run (one connection per worker unless the remote's
+/// configuration says otherwise); refuses a pair that is twice the same place.
+pub fn open_pair(
+    global: &GlobalArgs,
+    first: &str,
+    second: &str,
+    args: &SyncArgs,
+) -> Result<OpenPair> {
+    let registry = global.registry();
+    let config = global.config()?;
+    let mut first_target = global.target(first, &registry, &config)?;
+    let mut second_target = global.target(second, &registry, &config)?;
+    for target in [&mut first_target, &mut second_target] {
+        target.offer_option("connections", toml::Value::Integer(args.jobs as i64));
+    }
+    if first_target.endpoint_label() == second_target.endpoint_label() {
+        bail!("`{first}` and `{second}` are the same place");
+    }
+    Ok(OpenPair {
+        first: first_target.open()?,
+        first_label: first_target.endpoint_label(),
+        second: second_target.open()?,
+        second_label: second_target.endpoint_label(),
+    })
+}
+
+/// The reporter the options ask for: JSON lines, or status lines (coloured, with progress).
+pub fn reporter(global: &GlobalArgs, args: &SyncArgs) -> Box<dyn Reporter> {
+    if args.json {
+        Box::new(JsonReporter::default())
+    } else {
+        Box::new(
+            TextReporter::new(global.verbose > 0, args.quiet, !args.no_progress)
+                .with_color(global.color.enabled()),
+        )
+    }
+}
+
 /// The first Ctrl-C (or SIGTERM) asks the run to stop: workers take no new work, the state is
 /// saved, and the exit code is 130. A second one exits at once; that is safe too, because every
 /// completed action is already in the journal, which the next run replays.
-fn install_interrupt_handler() {
+pub fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
         if host_services::is_cancelled() {
             std::process::exit(130);

@@ -21,6 +21,42 @@ use crate::{
 /// Streaming buffer for hashing.
 const BUFFER_SIZE: usize = 256 * 1024;
 
+/// Did `side` (`which` of the run) change since `base`? A content side is compared by hash
+/// (taken from `hashes` when its stat changed), a version side by version. `Err` says why it
+/// could not be told.
+pub fn side_changed(
+    side: &Side,
+    which: Which,
+    node: &Node,
+    base: &SideState,
+    hashes: &Hashes,
+    path: &str,
+) -> Result<bool, String> {
+    match side.compare {
+        CompareBy::Version => Ok(!version_unchanged(node, base)),
+        CompareBy::Content if stat_unchanged(node, base) => Ok(false),
+        CompareBy::Content => match hashes.get(which, path) {
+            Some(Ok(hash)) => Ok(base.sha256.as_deref() != Some(hash.as_str())),
+            Some(Err(e)) => Err(format!("cannot read to compare: {e}")),
+            None => Err("internal error: no hash was computed".to_string()),
+        },
+    }
+}
+
+/// An unchanged side's record brought up to date: a touched content side gets its new stat
+/// (same hash), a pending version side the version it now lists.
+pub fn refreshed(side: &Side, node: &Node, base: &SideState) -> SideState {
+    match side.compare {
+        CompareBy::Content => SideState {
+            size: node.size,
+            mtime_ns: node.mtime_ns,
+            ..base.clone()
+        },
+        CompareBy::Version if base.pending => side_state(side, node, None),
+        CompareBy::Version => base.clone(),
+    }
+}
+
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -90,13 +126,24 @@ pub fn side_state(side: &Side, node: &Node, sha256: Option<String>) -> SideState
     }
 }
 
-/// Which side a hash request is for.
+/// One of the two sides of a run: in a one-way run the source and the destination, in a bisync
+/// the local side (`Source`) and the remote one (`Destination`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Which {
-    /// The source side.
+    /// The source (bisync: local) side.
     Source,
-    /// The destination side.
+    /// The destination (bisync: remote) side.
     Destination,
+}
+
+impl Which {
+    /// The other side.
+    pub fn other(self) -> Which {
+        match self {
+            Which::Source => Which::Destination,
+            Which::Destination => Which::Source,
+        }
+    }
 }
 
 /// Hashes computed for planning, by side and path.

@@ -3,11 +3,20 @@
 //!
 //! - [`compare`]: change detection (content hashes, versions) and parallel hashing;
 //! - [`one_way`]: the one-way table of sync-semantics §4 with its safety rules;
+//! - [`two_way`]: the bisync matrix of sync-semantics §5, producing conflicts as data;
+//! - [`resolve`]: conflict strategies (`--resolve`) turning those conflicts into actions;
 //! - [`xml`]: well-formedness checks before upload.
+//!
+//! Actions name the side they write to with [`Which`]: in a one-way run everything is written to
+//! the destination; in a bisync the local side is the "source" and the remote the "destination".
 
 pub mod compare;
 pub mod one_way;
+pub mod resolve;
+pub mod two_way;
 pub mod xml;
+
+pub use compare::Which;
 
 use crate::state::Record;
 
@@ -33,12 +42,14 @@ impl Reason {
 /// One planned step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Create a destination directory.
+    /// Create a directory.
     Mkdir {
         /// The directory.
         path: String,
+        /// The side it is created on.
+        on: Which,
     },
-    /// Copy a file from the source to the destination.
+    /// Copy a file to `to` from the other side.
     Transfer {
         /// The file.
         path: String,
@@ -46,16 +57,53 @@ pub enum Action {
         reason: Reason,
         /// Its size as scanned.
         size: u64,
+        /// The side written to.
+        to: Which,
     },
-    /// Delete a destination file.
+    /// Delete a file.
     Delete {
         /// The file.
         path: String,
+        /// The side it is deleted on.
+        on: Which,
     },
-    /// Remove a destination directory if it is empty after the run.
+    /// Remove a directory if it is empty after the run.
     RemoveDir {
         /// The directory.
         path: String,
+        /// The side it is removed on.
+        on: Which,
+    },
+    /// Remove what stands in the way of a resolved file/directory conflict (a file, or a whole
+    /// directory tree), before any directory is created or file copied.
+    Clear {
+        /// The path.
+        path: String,
+        /// The side it is removed on.
+        on: Which,
+        /// It is a directory (removed with everything below it).
+        dir: bool,
+    },
+    /// A conflict resolved by keeping both versions: the loser is renamed to `aside` on its own
+    /// side and copied across under that name; then the winner is copied over `path`.
+    KeepBoth {
+        /// The path.
+        path: String,
+        /// The side whose version keeps the name.
+        winner: Which,
+        /// The name the other version is kept under.
+        aside: String,
+        /// What the conflict was (`conflict: …`), for the report.
+        why: String,
+    },
+    /// A conflict that a strategy resolved; reported, then the actions that follow it apply.
+    Resolved {
+        /// The path.
+        path: String,
+        /// What the conflict was (`conflict: …`).
+        why: String,
+        /// How it was resolved (`kept local`, …).
+        how: String,
     },
     /// Nothing to transfer; store `record` if given (first-run match, refreshed stat).
     Keep {
@@ -98,10 +146,13 @@ impl Action {
     /// The path the action is about.
     pub fn path(&self) -> &str {
         match self {
-            Action::Mkdir { path }
+            Action::Mkdir { path, .. }
             | Action::Transfer { path, .. }
-            | Action::Delete { path }
-            | Action::RemoveDir { path }
+            | Action::Delete { path, .. }
+            | Action::RemoveDir { path, .. }
+            | Action::Clear { path, .. }
+            | Action::KeepBoth { path, .. }
+            | Action::Resolved { path, .. }
             | Action::Keep { path, .. }
             | Action::Drop { path }
             | Action::Conflict { path, .. }
@@ -128,4 +179,36 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Files hashed during planning (a no-op re-run hashes none).
     pub hashed_files: u64,
+}
+
+/// Failed listings and refused entries become failures, reported once each; skipped special
+/// files become warnings. `trees` names each side as the messages should.
+pub(crate) fn report_blind_spots(plan: &mut Plan, trees: [(&crate::scan::Tree, &str); 2]) {
+    for (tree, side) in trees {
+        for (dir, error) in &tree.failed_dirs {
+            let shown = if dir.is_empty() {
+                ".".to_string()
+            } else {
+                format!("{dir}/")
+            };
+            plan.actions.push(Action::Failed {
+                path: shown,
+                why: format!(
+                    "cannot list the {side} directory: {error}; nothing below it is changed"
+                ),
+            });
+        }
+        for problem in &tree.problems {
+            plan.actions.push(Action::Failed {
+                path: problem.context_value("path").unwrap_or("").to_string(),
+                why: problem.message.to_string(),
+            });
+        }
+        for (path, kind) in &tree.skipped_special {
+            plan.warnings.push(format!(
+                "skipped {} `{path}` on the {side} side: only files and directories are synced",
+                kind.name()
+            ));
+        }
+    }
 }

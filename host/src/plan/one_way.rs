@@ -4,8 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use ferry_plugin_api::BackendError;
-
 use super::{
     compare::{self, Hashes, Which},
     xml, Action, Plan, Reason,
@@ -105,7 +103,13 @@ impl<'a> OneWay<'a> {
             hashed_files: hashes.files_read,
             ..Plan::default()
         };
-        self.report_blind_spots(&mut plan);
+        super::report_blind_spots(
+            &mut plan,
+            [
+                (self.source_tree, "source"),
+                (self.destination_tree, "destination"),
+            ],
+        );
         for path in paths {
             if self.source_tree.is_under_failed_dir(path)
                 || self.destination_tree.is_under_failed_dir(path)
@@ -116,8 +120,24 @@ impl<'a> OneWay<'a> {
                 plan.actions.push(action);
             }
         }
+        if self.options.delete_unmatched {
+            for (path, dir) in &self.destination_tree.unmatched {
+                plan.actions.push(if *dir {
+                    Action::Clear {
+                        path: path.clone(),
+                        on: Which::Destination,
+                        dir: true,
+                    }
+                } else {
+                    Action::Delete {
+                        path: path.clone(),
+                        on: Which::Destination,
+                    }
+                });
+            }
+        }
         self.guard_deletions(&mut plan);
-        self.check_xml(&mut plan);
+        xml::check_uploads(&mut plan, self.source, self.destination, self.options);
         plan
     }
 
@@ -182,40 +202,6 @@ impl<'a> OneWay<'a> {
         self.baseline.records.get(path).filter(|r| !r.dir)
     }
 
-    /// Failed listings and refused entries become failures, reported once each.
-    fn report_blind_spots(&self, plan: &mut Plan) {
-        for (tree, side) in [
-            (self.source_tree, "source"),
-            (self.destination_tree, "destination"),
-        ] {
-            for (dir, error) in &tree.failed_dirs {
-                let shown = if dir.is_empty() {
-                    ".".to_string()
-                } else {
-                    format!("{dir}/")
-                };
-                plan.actions.push(Action::Failed {
-                    path: shown,
-                    why: format!(
-                        "cannot list the {side} directory: {error}; nothing below it is changed"
-                    ),
-                });
-            }
-            for problem in &tree.problems {
-                plan.actions.push(Action::Failed {
-                    path: problem.context_value("path").unwrap_or("").to_string(),
-                    why: problem.message.to_string(),
-                });
-            }
-            for (path, kind) in &tree.skipped_special {
-                plan.warnings.push(format!(
-                    "skipped {} `{path}` on the {side} side: only files and directories are synced",
-                    kind.name()
-                ));
-            }
-        }
-    }
-
     fn changed(
         &self,
         which: Which,
@@ -228,15 +214,7 @@ impl<'a> OneWay<'a> {
             Which::Source => self.source,
             Which::Destination => self.destination,
         };
-        match side.compare {
-            CompareBy::Version => Ok(!compare::version_unchanged(node, base)),
-            CompareBy::Content if compare::stat_unchanged(node, base) => Ok(false),
-            CompareBy::Content => match hashes.get(which, path) {
-                Some(Ok(hash)) => Ok(base.sha256.as_deref() != Some(hash.as_str())),
-                Some(Err(e)) => Err(format!("cannot read to compare: {e}")),
-                None => Err("internal error: no hash was computed".to_string()),
-            },
-        }
+        compare::side_changed(side, which, node, base, hashes, path)
     }
 
     fn classify(&self, path: &str, hashes: &Hashes) -> Option<Action> {
@@ -246,7 +224,10 @@ impl<'a> OneWay<'a> {
             state_of(self.source_tree, path),
             state_of(self.destination_tree, path),
         ) {
-            (FileState::Dir, FileState::Absent) => Some(Action::Mkdir { path: path_owned }),
+            (FileState::Dir, FileState::Absent) => Some(Action::Mkdir {
+                path: path_owned,
+                on: Which::Destination,
+            }),
             (FileState::Dir, FileState::Dir) => match base {
                 Some(record) if record.dir => None,
                 _ => Some(Action::Keep {
@@ -257,7 +238,10 @@ impl<'a> OneWay<'a> {
             },
             (FileState::Absent, FileState::Dir) => {
                 if self.options.delete {
-                    Some(Action::RemoveDir { path: path_owned })
+                    Some(Action::RemoveDir {
+                        path: path_owned,
+                        on: Which::Destination,
+                    })
                 } else {
                     base.map(|_| Action::Drop { path: path_owned })
                 }
@@ -275,6 +259,7 @@ impl<'a> OneWay<'a> {
                 path: path_owned,
                 reason: Reason::New,
                 size: s.size,
+                to: Which::Destination,
             }),
             (FileState::File(s), FileState::File(d)) => {
                 Some(self.classify_both(path, s, d, hashes))
@@ -290,6 +275,7 @@ impl<'a> OneWay<'a> {
             path: path.to_string(),
             reason,
             size: s.size,
+            to: Which::Destination,
         };
         if self.options.force {
             return transfer(Reason::Modified);
@@ -331,8 +317,8 @@ impl<'a> OneWay<'a> {
         match (source_changed, destination_changed) {
             (false, false) => {
                 let refreshed = self.record(
-                    self.refreshed(self.source, s, self.source_base(base)),
-                    self.refreshed(self.destination, d, self.destination_base(base)),
+                    compare::refreshed(self.source, s, self.source_base(base)),
+                    compare::refreshed(self.destination, d, self.destination_base(base)),
                 );
                 let record = (refreshed != *base).then_some(refreshed);
                 Action::Keep {
@@ -344,20 +330,6 @@ impl<'a> OneWay<'a> {
             (true, false) => transfer(Reason::Modified),
             (true, true) => conflict("conflict: changed on both sides"),
             (false, true) => conflict("conflict: destination changed since last sync"),
-        }
-    }
-
-    /// An unchanged side's record brought up to date: a touched content side gets its new stat
-    /// (same hash), a pending version side the version it now lists.
-    fn refreshed(&self, side: &Side, node: &Node, base: &SideState) -> SideState {
-        match side.compare {
-            CompareBy::Content => SideState {
-                size: node.size,
-                mtime_ns: node.mtime_ns,
-                ..base.clone()
-            },
-            CompareBy::Version if base.pending => compare::side_state(side, node, None),
-            CompareBy::Version => base.clone(),
         }
     }
 
@@ -399,6 +371,7 @@ impl<'a> OneWay<'a> {
         }
         let delete = Action::Delete {
             path: path.to_string(),
+            on: Which::Destination,
         };
         let Some(base) = self.file_record(path) else {
             return Some(delete);
@@ -430,7 +403,7 @@ impl<'a> OneWay<'a> {
         let deletions = plan
             .actions
             .iter()
-            .filter(|a| matches!(a, Action::Delete { .. }))
+            .filter(|a| matches!(a, Action::Delete { .. } | Action::Clear { .. }))
             .count();
         if deletions == 0 {
             return;
@@ -453,47 +426,16 @@ impl<'a> OneWay<'a> {
             })
         };
         if let Some(why) = refusal {
-            plan.actions
-                .retain(|a| !matches!(a, Action::Delete { .. } | Action::RemoveDir { .. }));
+            plan.actions.retain(|a| {
+                !matches!(
+                    a,
+                    Action::Delete { .. } | Action::RemoveDir { .. } | Action::Clear { .. }
+                )
+            });
             plan.actions.push(Action::Failed {
                 path: String::new(),
                 why,
             });
-        }
-    }
-
-    /// Reads and checks every XML file about to be uploaded to a destination that rejects
-    /// malformed XML (or with `--check-xml`); malformed ones become `Invalid`.
-    fn check_xml(&self, plan: &mut Plan) {
-        let destination_rejects = self
-            .destination
-            .can(ferry_plugin_api::Capabilities::REJECTS_MALFORMED_XML);
-        if self.options.allow_malformed || !(destination_rejects || self.options.check_xml) {
-            return;
-        }
-        let candidates: Vec<usize> = plan
-            .actions
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| matches!(a, Action::Transfer { path, .. } if xml::is_xml_path(path)))
-            .map(|(i, _)| i)
-            .collect();
-        let verdicts = crate::parallel::map(&candidates, self.options.jobs, |&index| {
-            let path = plan.actions[index].path();
-            read_all(self.source, path).map(|bytes| xml::check_well_formed(&bytes))
-        });
-        for (index, verdict) in candidates.into_iter().zip(verdicts) {
-            let path = plan.actions[index].path().to_string();
-            match verdict {
-                Ok(Ok(())) => {}
-                Ok(Err(why)) => plan.actions[index] = Action::Invalid { path, why },
-                Err(e) => {
-                    plan.actions[index] = Action::Failed {
-                        path,
-                        why: format!("cannot read to check XML: {e}"),
-                    }
-                }
-            }
         }
     }
 }
@@ -504,14 +446,4 @@ fn dir_record() -> Record {
         a: SideState::default(),
         b: SideState::default(),
     }
-}
-
-fn read_all(side: &Side, path: &str) -> Result<Vec<u8>, BackendError> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    side.backend
-        .open_read(path, 0)?
-        .read_to_end(&mut bytes)
-        .map_err(|e| BackendError::from_io(e, path))?;
-    Ok(bytes)
 }

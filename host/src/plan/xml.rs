@@ -2,6 +2,11 @@
 //! MIME `application/xml`, `text/xml` or `*+xml`; an unknown extension is not XML) and the check
 //! itself, reporting line and column.
 
+use ferry_plugin_api::{BackendError, Capabilities};
+
+use super::{Action, Plan, Which};
+use crate::sync::{options::SyncOptions, side::Side};
+
 /// Extensions whose MIME type is XML.
 const XML_EXTENSIONS: &[&str] = &[
     "xml", "xsl", "xslt", "xsd", "xhtml", "xht", "svg", "rdf", "atom", "rss", "xconf", "tei",
@@ -64,6 +69,52 @@ fn position_of(bytes: &[u8], offset: usize) -> (usize, usize) {
             .unwrap_or(0)
         + 1;
     (line, column)
+}
+
+/// Reads and checks every XML file about to be copied from `source` to a `destination` that
+/// rejects malformed XML (or to any destination with `--check-xml`); malformed ones become
+/// `Invalid`, unreadable ones `Failed`.
+pub fn check_uploads(plan: &mut Plan, source: &Side, destination: &Side, options: &SyncOptions) {
+    let destination_rejects = destination.can(Capabilities::REJECTS_MALFORMED_XML);
+    if options.allow_malformed || !(destination_rejects || options.check_xml) {
+        return;
+    }
+    let candidates: Vec<usize> = plan
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| {
+            matches!(a, Action::Transfer { path, to: Which::Destination, .. } if is_xml_path(path))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let verdicts = crate::parallel::map(&candidates, options.jobs, |&index| {
+        let path = plan.actions[index].path();
+        read_all(source, path).map(|bytes| check_well_formed(&bytes))
+    });
+    for (index, verdict) in candidates.into_iter().zip(verdicts) {
+        let path = plan.actions[index].path().to_string();
+        match verdict {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => plan.actions[index] = Action::Invalid { path, why },
+            Err(e) => {
+                plan.actions[index] = Action::Failed {
+                    path,
+                    why: format!("cannot read to check XML: {e}"),
+                }
+            }
+        }
+    }
+}
+
+fn read_all(side: &Side, path: &str) -> Result<Vec<u8>, BackendError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    side.backend
+        .open_read(path, 0)?
+        .read_to_end(&mut bytes)
+        .map_err(|e| BackendError::from_io(e, path))?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `--json`: one JSON object per event on stdout, then a summary object. Field names are part of
-//! ferry's interface: `event` (`transfer`, `mkdir`, `delete`, `unchanged`, `conflict`, `invalid`,
-//! `failed`, `warning`, `summary`), `path`, `reason`, `direction` (`up`/`down`), `bytes`, `why`,
+//! ferry's interface: `event` (`transfer`, `mkdir`, `delete`, `unchanged`, `conflict`, `resolved`, `invalid`,
+//! `failed`, `warning`, `summary`), `path`, `reason`, `direction` (`up`/`down`), `bytes`, `why`, `how`, `side` (bisync),
 //! `dry_run`.
 
 use std::{io::Write, sync::Mutex};
@@ -34,8 +34,15 @@ pub fn event_json(event: &Event<'_>, dry_run: bool) -> Value {
             "event": "transfer", "path": path, "reason": reason.word(),
             "direction": if *direction == Direction::Up { "up" } else { "down" }, "bytes": bytes,
         }),
-        Event::DirCreated { path, noun } => json!({"event": "mkdir", "path": path, "noun": noun}),
-        Event::Deleted { path, dir } => json!({"event": "delete", "path": path, "dir": dir}),
+        Event::DirCreated { path, noun, side } => {
+            json!({"event": "mkdir", "path": path, "noun": noun, "side": side})
+        }
+        Event::Deleted { path, dir, side } => {
+            json!({"event": "delete", "path": path, "dir": dir, "side": side})
+        }
+        Event::Resolved { path, why, how } => {
+            json!({"event": "resolved", "path": path, "why": why, "how": how})
+        }
         Event::Unchanged { path } => json!({"event": "unchanged", "path": path}),
         Event::Conflict { path, why } => json!({"event": "conflict", "path": path, "why": why}),
         Event::Invalid { path, why } => json!({"event": "invalid", "path": path, "why": why}),
@@ -54,6 +61,7 @@ pub fn summary_json(summary: &Summary) -> Value {
         "downloaded": summary.downloaded,
         "unchanged": summary.unchanged,
         "conflicts": summary.conflicts,
+        "resolved": summary.resolved,
         "invalid": summary.invalid,
         "deleted": summary.deleted,
         "failed": summary.failed,

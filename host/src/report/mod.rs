@@ -33,19 +33,23 @@ pub enum Event<'a> {
         /// Bytes copied.
         bytes: u64,
     },
-    /// A destination directory was created.
+    /// A directory was created.
     DirCreated {
         /// The path.
         path: &'a str,
         /// `directory` or the backend's own word (`collection`).
         noun: &'a str,
+        /// In a bisync, the side (`local`/`remote`).
+        side: Option<&'a str>,
     },
-    /// A destination file or directory was deleted.
+    /// A file or directory was deleted.
     Deleted {
         /// The path.
         path: &'a str,
         /// A directory?
         dir: bool,
+        /// In a bisync, the side (`local`/`remote`).
+        side: Option<&'a str>,
     },
     /// A file was left alone because nothing changed (shown with `-v`).
     Unchanged {
@@ -58,6 +62,15 @@ pub enum Event<'a> {
         path: &'a str,
         /// `conflict: …`.
         why: &'a str,
+    },
+    /// A conflict that `--resolve` settled; the copies and deletions it causes follow.
+    Resolved {
+        /// The path.
+        path: &'a str,
+        /// `conflict: …`.
+        why: &'a str,
+        /// How it was settled (`kept local`, …).
+        how: &'a str,
     },
     /// A file was skipped because its content is invalid.
     Invalid {
@@ -110,6 +123,8 @@ pub struct Summary {
     pub unchanged: u64,
     /// Conflicts skipped.
     pub conflicts: u64,
+    /// Conflicts settled by `--resolve` (not counted in `conflicts`).
+    pub resolved: u64,
     /// Invalid files skipped.
     pub invalid: u64,
     /// Files and directories deleted.

@@ -59,7 +59,7 @@ impl TextReporter {
             Event::Transferred { .. } => "32",
             Event::DirCreated { .. } => "34",
             Event::Deleted { .. } | Event::Failed { .. } => "31",
-            Event::Conflict { .. } | Event::Invalid { .. } => "33",
+            Event::Conflict { .. } | Event::Invalid { .. } | Event::Resolved { .. } => "33",
             Event::Unchanged { .. } | Event::Warning { .. } => "2",
         };
         match line.split_once(' ') {
@@ -85,6 +85,11 @@ impl TextReporter {
     }
 }
 
+/// ` on local` / ` on remote` in a bisync.
+fn on_side(side: Option<&str>) -> String {
+    side.map(|side| format!(" on {side}")).unwrap_or_default()
+}
+
 /// The status line of an event (without the dry-run prefix), and whether it is a problem.
 pub fn status_line(event: &Event<'_>) -> Option<(String, bool)> {
     Some(match event {
@@ -100,9 +105,17 @@ pub fn status_line(event: &Event<'_>) -> Option<(String, bool)> {
             };
             (format!("{arrow} {path} ({})", reason.word()), false)
         }
-        Event::DirCreated { path, noun } => (format!("+ {path}/ (new {noun})"), false),
-        Event::Deleted { path, dir: false } => (format!("✗ {path} (deleted)"), false),
-        Event::Deleted { path, dir: true } => (format!("✗ {path}/ (deleted)"), false),
+        Event::DirCreated { path, noun, side } => {
+            (format!("+ {path}/ (new {noun}{})", on_side(*side)), false)
+        }
+        Event::Deleted { path, dir, side } => {
+            let slash = if *dir { "/" } else { "" };
+            (
+                format!("✗ {path}{slash} (deleted{})", on_side(*side)),
+                false,
+            )
+        }
+        Event::Resolved { path, why, how } => (format!("! {path} ({why}; {how})"), false),
         Event::Unchanged { path } => (format!("= {path} (unchanged)"), false),
         Event::Conflict { path, why } | Event::Invalid { path, why } => {
             (format!("! {path} ({why})"), true)

@@ -81,6 +81,10 @@ fn absorb(
             continue;
         }
         if filter.excludes(&path) {
+            if matches!(entry.kind, EntryKind::DIRECTORY | EntryKind::FILE) {
+                tree.unmatched
+                    .push((path, entry.kind == EntryKind::DIRECTORY));
+            }
             continue;
         }
         match entry.kind {
@@ -91,6 +95,8 @@ fn absorb(
             EntryKind::FILE => {
                 if filter.keeps_file(&path) {
                     tree.nodes.insert(path, Node::from_entry(&entry));
+                } else {
+                    tree.unmatched.push((path, false));
                 }
             }
             _ => tree.skipped_special.push((path, entry.kind)),

@@ -58,6 +58,9 @@ pub struct Tree {
     pub skipped_special: Vec<(String, EntryKind)>,
     /// ferry's own temporary files left by an interrupted earlier run.
     pub partial_files: Vec<String>,
+    /// Entries the filters left out (topmost only: nothing below an excluded directory is
+    /// listed), with whether each is a directory; `--delete-unmatched` deletes them.
+    pub unmatched: Vec<(String, bool)>,
 }
 
 impl Tree {

@@ -26,7 +26,11 @@ pub use options::{MaxDelete, SyncOptions};
 pub use side::{CompareBy, Side};
 
 use crate::{
-    plan::one_way::OneWay,
+    plan::{
+        one_way::OneWay,
+        resolve::{Conflict, Decision},
+        two_way::TwoWay,
+    },
     report::{Event, Reporter, Summary},
     scan::{scan, Tree},
     state::{store, Baseline, StatePaths, StateStore},
@@ -108,8 +112,9 @@ pub fn run_one_way(
         source,
         destination,
         source_tree: &source_tree,
-        stale_partials: &destination_tree.partial_files,
+        destination_tree: &destination_tree,
         source_is_a,
+        two_way: false,
         options,
         reporter,
     };
@@ -117,4 +122,81 @@ pub fn run_one_way(
     summary.elapsed = started.elapsed();
     reporter.finished(&summary);
     Ok(summary)
+}
+
+/// Runs one bisync between `local` and `remote` (sync-semantics §5), asking `decide` about every
+/// conflict. Errors are problems before any transfer (exit code 2); everything after is in the
+/// summary.
+pub fn run_bisync(
+    local: &Side,
+    remote: &Side,
+    options: &SyncOptions,
+    decide: &mut dyn FnMut(&Conflict) -> Decision,
+    state_dir: &Path,
+    reporter: &dyn Reporter,
+) -> Result<Summary> {
+    let started = Instant::now();
+    if local.label == remote.label {
+        bail!(
+            "the local and the remote side are the same ({})",
+            local.label
+        );
+    }
+    let paths = StatePaths::new(state_dir, &local.label, &remote.label);
+    let local_is_a = paths.is_side_a(&local.label);
+    let (state, baseline): (Option<StateSession>, Baseline) = if options.dry_run {
+        (None, store::load(&paths)?)
+    } else {
+        let (store, baseline) = StateStore::open(paths, options.checkpoint_every)?;
+        (
+            Some(StateSession {
+                store,
+                baseline: baseline.clone(),
+            }),
+            baseline,
+        )
+    };
+    let (local_tree, remote_tree) = scan_pair(local, remote, options)?;
+    let plan = TwoWay {
+        local,
+        remote,
+        local_tree: &local_tree,
+        remote_tree: &remote_tree,
+        baseline: &baseline,
+        local_is_a,
+        options,
+        stamp: conflict_stamp(std::time::SystemTime::now()),
+    }
+    .plan(decide);
+    for warning in &plan.warnings {
+        reporter.event(&Event::Warning { message: warning }, options.dry_run);
+    }
+    let summary = Summary {
+        hashed_files: plan.hashed_files,
+        dry_run: options.dry_run,
+        ..Summary::default()
+    };
+    let executor = Executor {
+        source: local,
+        destination: remote,
+        source_tree: &local_tree,
+        destination_tree: &remote_tree,
+        source_is_a: local_is_a,
+        two_way: true,
+        options,
+        reporter,
+    };
+    let mut summary = executor.execute(plan, state, summary)?;
+    summary.elapsed = started.elapsed();
+    reporter.finished(&summary);
+    Ok(summary)
+}
+
+/// `YYYYMMDDTHHMMSS` (UTC) for the names of kept-both copies.
+pub fn conflict_stamp(at: std::time::SystemTime) -> String {
+    let ns = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    let (year, month, day, hour, minute, second) = ferry_plugin_api::time::civil_from_ns(ns);
+    format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}")
 }

@@ -60,13 +60,16 @@ impl FromStr for MaxDelete {
     }
 }
 
-/// Everything that shapes a one-way run.
+/// Everything that shapes a run (one-way or bisync).
 #[derive(Clone, Debug)]
 pub struct SyncOptions {
     /// Transfer every source file and ignore conflicts.
     pub force: bool,
     /// Delete destination files (and empty directories) that are gone from the source.
     pub delete: bool,
+    /// Also delete destination entries the filters leave out (directories with everything in
+    /// them), as pyftpsync's `--delete-unmatched`; implies `delete`.
+    pub delete_unmatched: bool,
     /// Change nothing (the state included); report what would happen.
     pub dry_run: bool,
     /// Stop at the first conflict, invalid file or failure.
@@ -92,6 +95,7 @@ impl Default for SyncOptions {
         SyncOptions {
             force: false,
             delete: false,
+            delete_unmatched: false,
             dry_run: false,
             fail_fast: false,
             check_xml: false,

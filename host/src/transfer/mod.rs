@@ -1,5 +1,7 @@
-//! Executing a plan: bookkeeping actions first, then directories (parents first), transfers and
-//! deletions on a pool of `jobs` workers, then empty directories (deepest first). Every completed
+//! Executing a plan: bookkeeping actions first, then what resolved conflicts clear away or keep
+//! aside, then directories (parents first), transfers and deletions on a pool of `jobs` workers,
+//! then empty directories (deepest first). Actions name the side they write to, so one executor
+//! serves one-way runs and bisyncs. Every completed
 //! action is appended to the baseline journal at once; `--fail-fast` and Ctrl-C stop the pool
 //! from taking new work, and the state is compacted whatever happened.
 
@@ -18,10 +20,10 @@ use std::{
 use anyhow::Result;
 
 use crate::{
-    plan::{compare, Action, Plan, Reason},
+    plan::{compare, Action, Plan, Reason, Which},
     plugins::host_services,
     report::{Direction, Event, Reporter, Summary},
-    scan::Tree,
+    scan::{Node, Tree},
     state::{Baseline, Record, SideState, StateStore},
     sync::{
         options::SyncOptions,
@@ -39,16 +41,19 @@ pub struct StateSession {
 
 /// Everything one execution needs.
 pub struct Executor<'a> {
-    /// Copied from.
+    /// The source (bisync: local) side.
     pub source: &'a Side<'a>,
-    /// Copied to.
+    /// The destination (bisync: remote) side.
     pub destination: &'a Side<'a>,
-    /// The scanned source (mtimes and versions of what is copied).
+    /// The scanned source (mtimes and versions of what is copied from it).
     pub source_tree: &'a Tree,
-    /// Temporary files of interrupted earlier runs in the destination, removed after this one.
-    pub stale_partials: &'a [String],
+    /// The scanned destination.
+    pub destination_tree: &'a Tree,
     /// Is the source side `a` of the baseline?
     pub source_is_a: bool,
+    /// A bisync: both sides are written, and lines say on which side a deletion or new
+    /// directory happened.
+    pub two_way: bool,
     /// The run's options.
     pub options: &'a SyncOptions,
     /// Where events go.
@@ -61,19 +66,60 @@ struct Run<'a, 'e> {
     summary: Mutex<Summary>,
     stop: AtomicBool,
     run_bytes: Arc<AtomicU64>,
-    pending: Mutex<Vec<String>>,
+    pending: Mutex<Vec<(Which, String)>>,
     state_error: Mutex<Option<anyhow::Error>>,
 }
 
 impl<'a> Executor<'a> {
-    fn direction(&self) -> Direction {
-        if self.destination.compare == CompareBy::Content
+    fn side(&self, which: Which) -> &Side<'a> {
+        match which {
+            Which::Source => self.source,
+            Which::Destination => self.destination,
+        }
+    }
+
+    fn tree(&self, which: Which) -> &Tree {
+        match which {
+            Which::Source => self.source_tree,
+            Which::Destination => self.destination_tree,
+        }
+    }
+
+    /// `local`/`remote` in a bisync, nothing in a one-way run.
+    fn side_name(&self, which: Which) -> Option<&'static str> {
+        self.two_way.then_some(match which {
+            Which::Source => "local",
+            Which::Destination => "remote",
+        })
+    }
+
+    /// The arrow of a copy written to `to`: toward the destination `↓` when that is a pull into
+    /// a side compared by content from one compared by version, else `↑`; the other way round
+    /// toward the source.
+    fn direction(&self, to: Which) -> Direction {
+        let toward_destination = if self.destination.compare == CompareBy::Content
             && self.source.compare == CompareBy::Version
         {
             Direction::Down
         } else {
             Direction::Up
+        };
+        match (to, toward_destination) {
+            (Which::Destination, direction) => direction,
+            (Which::Source, Direction::Up) => Direction::Down,
+            (Which::Source, Direction::Down) => Direction::Up,
         }
+    }
+
+    /// The record of a path from the states of its two sides.
+    fn record(&self, which: Which, this: SideState, other: SideState) -> Record {
+        let this_is_a = (which == Which::Source) == self.source_is_a;
+        let (a, b) = if this_is_a {
+            (this, other)
+        } else {
+            (other, this)
+        };
+        Record { dir: false, a, b }
     }
 
     /// Runs `plan`, writing the state through `state` (None in a dry run). Returns the counts;
@@ -106,9 +152,16 @@ impl<'a> Executor<'a> {
             return Err(error);
         }
         if let Some(state) = run.state {
-            for partial in self.stale_partials {
-                // Left by a killed run; never under a final name, so only clutter now.
-                let _ = self.destination.backend.delete(partial);
+            let written: &[Which] = if self.two_way {
+                &[Which::Source, Which::Destination]
+            } else {
+                &[Which::Destination]
+            };
+            for &which in written {
+                for partial in &self.tree(which).partial_files {
+                    // Left by a killed run; never under a final name, so only clutter now.
+                    let _ = self.side(which).backend.delete(partial);
+                }
             }
             let mut session = state.into_inner().expect("state");
             fill_pending(
@@ -121,6 +174,17 @@ impl<'a> Executor<'a> {
         }
         Ok(summary)
     }
+}
+
+/// The work of a plan sorted into the phases it runs in.
+#[derive(Default)]
+struct Phases {
+    clears: Vec<(String, Which, bool)>,
+    keep_both: Vec<(String, Which, String, String)>,
+    mkdirs: Vec<(String, Which)>,
+    transfers: Vec<(String, Reason, u64, Which)>,
+    deletions: Vec<(String, Which)>,
+    removals: Vec<(String, Which)>,
 }
 
 impl Run<'_, '_> {
@@ -152,6 +216,7 @@ impl Run<'_, '_> {
                 Event::Deleted { .. } => summary.deleted += 1,
                 Event::Unchanged { .. } => summary.unchanged += 1,
                 Event::Conflict { .. } => summary.conflicts += 1,
+                Event::Resolved { .. } => summary.resolved += 1,
                 Event::Invalid { .. } => summary.invalid += 1,
                 Event::Failed { .. } => summary.failed += 1,
                 Event::Warning { .. } => {}
@@ -162,6 +227,13 @@ impl Run<'_, '_> {
             self.summary.lock().expect("summary").stopped_early = true;
         }
         self.executor.reporter.event(&event, self.dry_run());
+    }
+
+    fn fail(&self, path: &str, error: &dyn std::fmt::Display) {
+        self.report(Event::Failed {
+            path,
+            why: &error.to_string(),
+        });
     }
 
     /// Stores (or with `None` drops) the record of `path` and appends it to the journal.
@@ -186,11 +258,18 @@ impl Run<'_, '_> {
         !self.stop.load(Ordering::SeqCst) && !host_services::is_cancelled()
     }
 
-    fn execute(&self, actions: Vec<Action>) {
-        let mut mkdirs = Vec::new();
-        let mut transfers = Vec::new();
-        let mut deletions = Vec::new();
-        let mut removals = Vec::new();
+    /// Does `operation` unless this is a dry run.
+    fn unless_dry<E>(&self, operation: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
+        if self.dry_run() {
+            Ok(())
+        } else {
+            operation()
+        }
+    }
+
+    /// Reports and records the bookkeeping actions; returns the rest sorted into phases.
+    fn sort(&self, actions: Vec<Action>) -> Phases {
+        let mut phases = Phases::default();
         for action in actions {
             match action {
                 Action::Keep {
@@ -210,6 +289,11 @@ impl Run<'_, '_> {
                     path: &path,
                     why: &why,
                 }),
+                Action::Resolved { path, why, how } => self.report(Event::Resolved {
+                    path: &path,
+                    why: &why,
+                    how: &how,
+                }),
                 Action::Invalid { path, why } => self.report(Event::Invalid {
                     path: &path,
                     why: &why,
@@ -218,48 +302,69 @@ impl Run<'_, '_> {
                     path: &path,
                     why: &why,
                 }),
-                Action::Mkdir { path } => mkdirs.push(path),
-                Action::Transfer { path, reason, size } => transfers.push((path, reason, size)),
-                Action::Delete { path } => deletions.push(path),
-                Action::RemoveDir { path } => removals.push(path),
+                Action::Clear { path, on, dir } => phases.clears.push((path, on, dir)),
+                Action::KeepBoth {
+                    path,
+                    winner,
+                    aside,
+                    why,
+                } => phases.keep_both.push((path, winner, aside, why)),
+                Action::Mkdir { path, on } => phases.mkdirs.push((path, on)),
+                Action::Transfer {
+                    path,
+                    reason,
+                    size,
+                    to,
+                } => phases.transfers.push((path, reason, size, to)),
+                Action::Delete { path, on } => phases.deletions.push((path, on)),
+                Action::RemoveDir { path, on } => phases.removals.push((path, on)),
             }
         }
-        let bytes: u64 = transfers.iter().map(|t| t.2).sum();
-        self.executor.reporter.planned(transfers.len(), bytes);
-        let destination = self.executor.destination;
-        let has_writes = !(mkdirs.is_empty() && transfers.is_empty());
-        if has_writes && !self.dry_run() {
-            // The destination root may not exist yet; creating it is idempotent.
-            let _ = destination.backend.mkdir("");
+        phases
+    }
+
+    fn execute(&self, actions: Vec<Action>) {
+        let mut phases = self.sort(actions);
+        let bytes: u64 = phases.transfers.iter().map(|t| t.2).sum();
+        self.executor
+            .reporter
+            .planned(phases.transfers.len() + 2 * phases.keep_both.len(), bytes);
+        for which in [Which::Source, Which::Destination] {
+            let writes = phases.mkdirs.iter().any(|m| m.1 == which)
+                || phases.transfers.iter().any(|t| t.3 == which)
+                || !phases.keep_both.is_empty();
+            if writes && !self.dry_run() {
+                // The root may not exist yet; creating it is idempotent.
+                let _ = self.executor.side(which).backend.mkdir("");
+            }
         }
-        let noun = destination.directory_noun();
-        for path in mkdirs {
+        for (path, on, dir) in &phases.clears {
             if !self.keep_going() {
                 return;
             }
-            match if self.dry_run() {
-                Ok(())
-            } else {
-                destination.backend.mkdir(&path)
-            } {
+            self.clear(path, *on, *dir);
+        }
+        for (path, winner, aside, why) in &phases.keep_both {
+            if !self.keep_going() {
+                return;
+            }
+            self.keep_both(path, *winner, aside, why);
+        }
+        for (path, on) in &phases.mkdirs {
+            if !self.keep_going() {
+                return;
+            }
+            let side = self.executor.side(*on);
+            match self.unless_dry(|| side.backend.mkdir(path)) {
                 Ok(()) => {
                     self.report(Event::DirCreated {
-                        path: &path,
-                        noun: &noun,
+                        path,
+                        noun: &side.directory_noun(),
+                        side: self.executor.side_name(*on),
                     });
-                    self.remember(
-                        &path,
-                        Some(Record {
-                            dir: true,
-                            a: SideState::default(),
-                            b: SideState::default(),
-                        }),
-                    );
+                    self.remember(path, Some(dir_record()));
                 }
-                Err(error) => self.report(Event::Failed {
-                    path: &format!("{path}/"),
-                    why: &error.to_string(),
-                }),
+                Err(error) => self.fail(&format!("{path}/"), &error),
             }
         }
         let done = AtomicBool::new(false);
@@ -275,69 +380,77 @@ impl Run<'_, '_> {
                 });
             }
             crate::parallel::map_while(
-                &transfers,
+                &phases.transfers,
                 self.executor.options.jobs,
                 || self.keep_going(),
-                |(path, reason, size)| self.transfer(path, *reason, *size),
+                |(path, reason, size, to)| self.transfer(path, *reason, *size, *to),
             );
             done.store(true, Ordering::Relaxed);
         });
         crate::parallel::map_while(
-            &deletions,
+            &phases.deletions,
             self.executor.options.jobs,
             || self.keep_going(),
-            |path| match if self.dry_run() {
-                Ok(())
-            } else {
-                destination.backend.delete(path)
-            } {
+            |(path, on)| match self.unless_dry(|| self.executor.side(*on).backend.delete(path)) {
                 Ok(()) => {
-                    self.report(Event::Deleted { path, dir: false });
+                    self.report(Event::Deleted {
+                        path,
+                        dir: false,
+                        side: self.executor.side_name(*on),
+                    });
                     self.remember(path, None);
                 }
-                Err(error) => self.report(Event::Failed {
-                    path,
-                    why: &error.to_string(),
-                }),
+                Err(error) => self.fail(path, &error),
             },
         );
-        removals.sort_by(|a, b| b.cmp(a));
-        for path in removals {
+        phases.removals.sort_by(|a, b| b.0.cmp(&a.0));
+        for (path, on) in phases.removals {
             if !self.keep_going() {
                 return;
             }
-            self.remove_dir_if_empty(&path);
+            self.remove_dir_if_empty(&path, on);
         }
     }
 
-    fn transfer(&self, path: &str, reason: Reason, size: u64) {
+    /// Copies `path` to `to` from the other side and records both sides. Returns whether it
+    /// worked.
+    fn transfer(&self, path: &str, reason: Reason, size: u64, to: Which) -> bool {
         let executor = self.executor;
-        let direction = executor.direction();
-        if self.dry_run() {
-            self.report(Event::Transferred {
-                path,
-                reason,
-                direction,
-                bytes: size,
-            });
-            return;
-        }
-        let node = executor
-            .source_tree
-            .nodes
-            .get(path)
-            .expect("transfers come from the source tree");
-        match copy_file(
-            executor.source,
-            executor.destination,
+        let direction = executor.direction(to);
+        let from = to.other();
+        let copied_event = Event::Transferred {
             path,
-            size,
+            reason,
+            direction,
+            bytes: size,
+        };
+        if self.dry_run() {
+            self.report(copied_event);
+            return true;
+        }
+        let scanned = executor.tree(from).nodes.get(path).cloned();
+        let node = match scanned {
+            Some(node) => node,
+            // Not in the scan: a file this run created (kept-both copies).
+            None => match executor.side(from).backend.stat(path) {
+                Ok(entry) => Node::from_entry(&entry),
+                Err(error) => {
+                    self.fail(path, &error);
+                    return false;
+                }
+            },
+        };
+        match copy_file(
+            executor.side(from),
+            executor.side(to),
+            path,
+            node.size,
             node.mtime_ns,
             executor.options.retries,
             &self.run_bytes,
         ) {
             Ok(copied) => {
-                let source_state = match executor.source.compare {
+                let from_state = match executor.side(from).compare {
                     CompareBy::Content => SideState {
                         sha256: Some(copied.sha256.clone()),
                         size: node.size,
@@ -345,65 +458,146 @@ impl Run<'_, '_> {
                         token: None,
                         pending: false,
                     },
-                    CompareBy::Version => compare::side_state(executor.source, node, None),
+                    CompareBy::Version => compare::side_state(executor.side(from), &node, None),
                 };
-                let entry = &copied.entry;
-                let destination_state = match executor.destination.compare {
-                    CompareBy::Content => SideState {
-                        sha256: Some(copied.sha256),
-                        size: entry.size,
-                        mtime_ns: entry.mtime_ns.into_option(),
-                        token: None,
-                        pending: false,
-                    },
-                    CompareBy::Version => {
-                        let token = entry.token.as_ref().map(|t| t.to_string()).into_option();
-                        let mtime_ns = entry.mtime_ns.into_option();
-                        // Neither a token nor an mtime: the backend assigns the version later.
-                        let pending = token.is_none() && mtime_ns.is_none();
-                        if pending {
-                            self.pending.lock().expect("pending").push(path.to_string());
-                        }
-                        SideState {
-                            sha256: None,
-                            size: entry.size,
-                            mtime_ns,
-                            pending,
-                            token,
-                        }
-                    }
-                };
-                let record = if executor.source_is_a {
-                    Record {
-                        dir: false,
-                        a: source_state,
-                        b: destination_state,
-                    }
-                } else {
-                    Record {
-                        dir: false,
-                        a: destination_state,
-                        b: source_state,
-                    }
-                };
-                self.report(Event::Transferred {
-                    path,
-                    reason,
-                    direction,
-                    bytes: size,
-                });
-                self.remember(path, Some(record));
+                let to_state = self.written_state(to, path, &copied);
+                self.report(copied_event);
+                self.remember(path, Some(executor.record(from, from_state, to_state)));
+                true
             }
-            Err(error) if error.kind == ferry_plugin_api::ErrorKind::CANCELLED => {}
-            Err(error) => self.report(Event::Failed {
-                path,
-                why: &error.to_string(),
-            }),
+            Err(error) if error.kind == ferry_plugin_api::ErrorKind::CANCELLED => false,
+            Err(error) => {
+                self.fail(path, &error);
+                false
+            }
         }
     }
 
-    fn remove_dir_if_empty(&self, path: &str) {
-        let backend = self.executor.destination.backend;
+    /// The state of a side just written, from what its backend returned.
+    fn written_state(&self, to: Which, path: &str, copied: &Copied) -> SideState {
+        let entry = &copied.entry;
+        match self.executor.side(to).compare {
+            CompareBy::Content => SideState {
+                sha256: Some(copied.sha256.clone()),
+                size: entry.size,
+                mtime_ns: entry.mtime_ns.into_option(),
+                token: None,
+                pending: false,
+            },
+            CompareBy::Version => {
+                let token = entry.token.as_ref().map(|t| t.to_string()).into_option();
+                let mtime_ns = entry.mtime_ns.into_option();
+                // Neither a token nor an mtime: the backend assigns the version later.
+                let pending = token.is_none() && mtime_ns.is_none();
+                if pending {
+                    self.pending
+                        .lock()
+                        .expect("pending")
+                        .push((to, path.to_string()));
+                }
+                SideState {
+                    sha256: None,
+                    size: entry.size,
+                    mtime_ns,
+                    pending,
+                    token,
+                }
+            }
+        }
+    }
+
+    /// Removes a file or a whole directory tree in the way of a resolved conflict.
+    fn clear(&self, path: &str, on: Which, dir: bool) {
+        let backend = self.executor.side(on).backend;
+        let result = self.unless_dry(|| {
+            if dir {
+                backend.rmdir(path, true)
+            } else {
+                backend.delete(path)
+            }
+        });
+        match result {
+            Ok(()) => {
+                self.report(Event::Deleted {
+                    path,
+                    dir,
+                    side: self.executor.side_name(on),
+                });
+                self.remember(path, None);
+                if dir {
+                    self.forget_below(path);
+                }
+            }
+            Err(error) => self.fail(path, &error),
+        }
+    }
+
+    /// Drops the records of everything below the directory `dir`.
+    fn forget_below(&self, dir: &str) {
+        let below: Vec<String> = match &self.state {
+            Some(state) => {
+                let prefix = format!("{dir}/");
+                state
+                    .lock()
+                    .expect("state")
+                    .baseline
+                    .records
+                    .range(prefix.clone()..)
+                    .take_while(|(path, _)| path.starts_with(&prefix))
+                    .map(|(path, _)| path.clone())
+                    .collect()
+            }
+            None => return,
+        };
+        for path in below {
+            self.remember(&path, None);
+        }
+    }
+
+    /// Keeps both versions of a conflicting file: the loser moves aside on its own side and is
+    /// copied across under that name, then the winner is copied over the original name. Each
+    /// step only starts when the one before it worked, so nothing is overwritten unkept.
+    fn keep_both(&self, path: &str, winner: Which, aside: &str, why: &str) {
+        let loser = winner.other();
+        let how = format!(
+            "kept both: the {} version is now {aside}",
+            self.executor.side_name(loser).unwrap_or("other")
+        );
+        self.report(Event::Resolved {
+            path,
+            why,
+            how: &how,
+        });
+        if let Err(error) =
+            self.unless_dry(|| self.executor.side(loser).backend.rename(path, aside))
+        {
+            self.fail(
+                path,
+                &format!("cannot keep both: renaming to {aside}: {error}"),
+            );
+            return;
+        }
+        let size_of = |which: Which| {
+            self.executor
+                .tree(which)
+                .nodes
+                .get(path)
+                .map_or(0, |n| n.size)
+        };
+        let winner_is_dir = self
+            .executor
+            .tree(winner)
+            .nodes
+            .get(path)
+            .is_some_and(Node::is_dir);
+        // A directory that wins the name is created and filled by the plan's own steps.
+        if self.transfer(aside, Reason::New, size_of(loser), winner) && !winner_is_dir {
+            self.transfer(path, Reason::Modified, size_of(winner), loser);
+        }
+    }
+
+    fn remove_dir_if_empty(&self, path: &str, on: Which) {
+        let backend = self.executor.side(on).backend;
         if !self.dry_run() {
             match backend.list(path) {
                 Ok(listing) if listing.entries.is_empty() => {}
@@ -411,31 +605,42 @@ impl Run<'_, '_> {
                 _ => return,
             }
             if let Err(error) = backend.rmdir(path, false) {
-                self.report(Event::Failed {
-                    path: &format!("{path}/"),
-                    why: &error.to_string(),
-                });
+                self.fail(&format!("{path}/"), &error);
                 return;
             }
         }
-        self.report(Event::Deleted { path, dir: true });
+        self.report(Event::Deleted {
+            path,
+            dir: true,
+            side: self.executor.side_name(on),
+        });
         self.remember(path, None);
     }
 }
 
-/// Fills in versions the destination assigns after a write but did not return: one listing per
-/// touched directory, at the end of the run.
-fn fill_pending(executor: &Executor, session: &mut StateSession, pending: &[String]) {
-    let mut dirs: Vec<&str> = pending
+fn dir_record() -> Record {
+    Record {
+        dir: true,
+        a: SideState::default(),
+        b: SideState::default(),
+    }
+}
+
+/// Fills in versions a side assigns after a write but did not return: one listing per touched
+/// directory, at the end of the run.
+fn fill_pending(executor: &Executor, session: &mut StateSession, pending: &[(Which, String)]) {
+    let mut dirs: Vec<(Which, &str)> = pending
         .iter()
-        .map(|p| p.rsplit_once('/').map(|(d, _)| d).unwrap_or(""))
+        .map(|(which, p)| (*which, p.rsplit_once('/').map(|(d, _)| d).unwrap_or("")))
         .collect();
-    dirs.sort_unstable();
+    dirs.sort_unstable_by(|a, b| (a.0 as u8, a.1).cmp(&(b.0 as u8, b.1)));
     dirs.dedup();
-    for dir in dirs {
-        let Ok(listing) = executor.destination.backend.list(dir) else {
+    for (which, dir) in dirs {
+        let side = executor.side(which);
+        let Ok(listing) = side.backend.list(dir) else {
             continue;
         };
+        let is_a = (which == Which::Source) == executor.source_is_a;
         for entry in listing.entries.iter().filter(|e| e.is_file()) {
             let path = if dir.is_empty() {
                 entry.name.to_string()
@@ -445,14 +650,9 @@ fn fill_pending(executor: &Executor, session: &mut StateSession, pending: &[Stri
             let Some(record) = session.baseline.records.get_mut(&path) else {
                 continue;
             };
-            let side = if executor.source_is_a {
-                &mut record.b
-            } else {
-                &mut record.a
-            };
-            if side.pending {
-                let node = crate::scan::Node::from_entry(entry);
-                *side = compare::side_state(executor.destination, &node, None);
+            let state = if is_a { &mut record.a } else { &mut record.b };
+            if state.pending {
+                *state = compare::side_state(side, &Node::from_entry(entry), None);
             }
         }
     }

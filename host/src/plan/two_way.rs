@@ -1,0 +1,650 @@
+//! The bisync matrix (sync-semantics §5). Each side of a path is classified against the baseline
+//! as absent, new, unchanged, modified or deleted; the pair decides. Conflicts are handed to a
+//! decision function (a fixed `--resolve` strategy, or the `ask` prompt) and turned into actions
+//! by [`super::resolve`]. Every path seen equal is recorded, directories included; a first run
+//! records equal files and calls differing ones conflicts, never "newer wins"; a directory
+//! deleted on one side while something below it changed on the other is one conflict, and
+//! nothing below it is deleted unless the decision says so.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{
+    compare::{self, Hashes},
+    resolve::{conflict_name, Change, Conflict, ConflictKind, Decision, Version},
+    xml, Action, Plan, Reason, Which,
+};
+use crate::{
+    scan::{Node, Tree},
+    state::{Baseline, Record, SideState},
+    sync::{options::SyncOptions, side::Side},
+};
+
+/// Everything the bisync planner looks at. The local side is [`Which::Source`], the remote one
+/// [`Which::Destination`].
+pub struct TwoWay<'a> {
+    /// The local side.
+    pub local: &'a Side<'a>,
+    /// The remote side.
+    pub remote: &'a Side<'a>,
+    /// The scanned local side.
+    pub local_tree: &'a Tree,
+    /// The scanned remote side.
+    pub remote_tree: &'a Tree,
+    /// The baseline of the pair.
+    pub baseline: &'a Baseline,
+    /// Is the local side `a` of the baseline?
+    pub local_is_a: bool,
+    /// The run's options.
+    pub options: &'a SyncOptions,
+    /// `YYYYMMDDTHHMMSS` of the run, for kept-both names.
+    pub stamp: String,
+}
+
+/// How one side of a path compares with the baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Absent,
+    New,
+    Unchanged,
+    Modified,
+    Deleted,
+}
+
+/// One path, classified.
+struct Cell<'t> {
+    local: Option<&'t Node>,
+    remote: Option<&'t Node>,
+    record: Option<&'t Record>,
+    local_state: State,
+    remote_state: State,
+}
+
+impl<'a> TwoWay<'a> {
+    fn side(&self, which: Which) -> &Side<'a> {
+        match which {
+            Which::Source => self.local,
+            Which::Destination => self.remote,
+        }
+    }
+
+    fn tree(&self, which: Which) -> &'a Tree {
+        match which {
+            Which::Source => self.local_tree,
+            Which::Destination => self.remote_tree,
+        }
+    }
+
+    fn base<'r>(&self, which: Which, record: &'r Record) -> &'r SideState {
+        if (which == Which::Source) == self.local_is_a {
+            &record.a
+        } else {
+            &record.b
+        }
+    }
+
+    fn record(&self, local: SideState, remote: SideState) -> Record {
+        let (a, b) = if self.local_is_a {
+            (local, remote)
+        } else {
+            (remote, local)
+        };
+        Record { dir: false, a, b }
+    }
+
+    /// Builds the plan, asking `decide` about every conflict in path order.
+    pub fn plan(&self, decide: &mut dyn FnMut(&Conflict) -> Decision) -> Plan {
+        let paths: BTreeSet<&str> = self
+            .local_tree
+            .nodes
+            .keys()
+            .chain(self.remote_tree.nodes.keys())
+            .chain(self.baseline.records.keys())
+            .map(String::as_str)
+            .filter(|path| {
+                !self.local_tree.is_under_failed_dir(path)
+                    && !self.remote_tree.is_under_failed_dir(path)
+            })
+            .collect();
+        let hashes = compare::compute(
+            self.hash_requests(&paths),
+            self.local,
+            self.remote,
+            self.options.jobs,
+        );
+        let mut plan = Plan {
+            hashed_files: hashes.files_read,
+            ..Plan::default()
+        };
+        super::report_blind_spots(
+            &mut plan,
+            [(self.local_tree, "local"), (self.remote_tree, "remote")],
+        );
+        let mut cells = BTreeMap::new();
+        for &path in &paths {
+            match self.cell(path, &hashes) {
+                Ok(cell) => {
+                    cells.insert(path, cell);
+                }
+                Err(why) => plan.actions.push(Action::Failed {
+                    path: path.to_string(),
+                    why,
+                }),
+            }
+        }
+        let mut names = Names::new(self);
+        let mut suppressed: Vec<String> = Vec::new();
+        for (&path, cell) in &cells {
+            if suppressed.iter().any(|prefix| is_below(path, prefix)) {
+                continue;
+            }
+            self.decide_path(
+                path,
+                cell,
+                &cells,
+                &hashes,
+                decide,
+                &mut names,
+                &mut plan,
+                &mut suppressed,
+            );
+        }
+        self.guard_deletions(&mut plan);
+        xml::check_uploads(&mut plan, self.local, self.remote, self.options);
+        plan
+    }
+
+    /// Content hashes the classification needs: content sides whose stat changed since the
+    /// baseline, and both sides of files new on both sides with equal sizes.
+    fn hash_requests(&self, paths: &BTreeSet<&str>) -> Vec<(Which, String)> {
+        let mut requests = Vec::new();
+        let both_hashable = compare::can_hash(self.local) && compare::can_hash(self.remote);
+        for &path in paths {
+            let local = file_node(self.local_tree, path);
+            let remote = file_node(self.remote_tree, path);
+            match self.file_record(path) {
+                Some(record) => {
+                    for (which, node) in [(Which::Source, local), (Which::Destination, remote)] {
+                        if let Some(node) = node {
+                            if self.side(which).compare == compare_by_content()
+                                && !compare::stat_unchanged(node, self.base(which, record))
+                            {
+                                requests.push((which, path.to_string()));
+                            }
+                        }
+                    }
+                }
+                None => {
+                    if let (Some(l), Some(r)) = (local, remote) {
+                        if l.size == r.size {
+                            for which in [Which::Source, Which::Destination] {
+                                if both_hashable || self.side(which).compare == compare_by_content()
+                                {
+                                    requests.push((which, path.to_string()));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        requests
+    }
+
+    fn file_record(&self, path: &str) -> Option<&'a Record> {
+        self.baseline.records.get(path).filter(|r| !r.dir)
+    }
+
+    fn state(
+        &self,
+        which: Which,
+        path: &str,
+        node: Option<&Node>,
+        record: Option<&Record>,
+        hashes: &Hashes,
+    ) -> Result<State, String> {
+        Ok(match (node, record) {
+            (None, None) => State::Absent,
+            (None, Some(_)) => State::Deleted,
+            (Some(node), Some(record)) if node.is_dir() == record.dir => {
+                if node.is_dir()
+                    || !compare::side_changed(
+                        self.side(which),
+                        which,
+                        node,
+                        self.base(which, record),
+                        hashes,
+                        path,
+                    )?
+                {
+                    State::Unchanged
+                } else {
+                    State::Modified
+                }
+            }
+            (Some(_), _) => State::New,
+        })
+    }
+
+    fn cell(&self, path: &str, hashes: &Hashes) -> Result<Cell<'a>, String> {
+        let local = self.local_tree.nodes.get(path);
+        let remote = self.remote_tree.nodes.get(path);
+        let record = self.baseline.records.get(path);
+        Ok(Cell {
+            local,
+            remote,
+            record,
+            local_state: self.state(Which::Source, path, local, record, hashes)?,
+            remote_state: self.state(Which::Destination, path, remote, record, hashes)?,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide_path(
+        &self,
+        path: &str,
+        cell: &Cell<'a>,
+        cells: &BTreeMap<&str, Cell<'a>>,
+        hashes: &Hashes,
+        decide: &mut dyn FnMut(&Conflict) -> Decision,
+        names: &mut Names,
+        plan: &mut Plan,
+        suppressed: &mut Vec<String>,
+    ) {
+        let owned = path.to_string();
+        let mut resolve = |conflict: Conflict, plan: &mut Plan| {
+            let decision = decide(&conflict);
+            let actions = conflict.actions(decision, &mut |loser| names.aside(path, loser));
+            plan.actions.extend(actions);
+            decision
+        };
+        match (cell.local, cell.remote) {
+            (None, None) => {
+                if cell.record.is_some() {
+                    plan.actions.push(Action::Drop { path: owned });
+                }
+            }
+            (Some(l), Some(r)) if l.is_dir() && r.is_dir() => {
+                if !cell.record.is_some_and(|r| r.dir) {
+                    plan.actions.push(Action::Keep {
+                        path: owned,
+                        record: Some(dir_record()),
+                        unchanged_file: false,
+                    });
+                }
+            }
+            (Some(l), Some(r)) if l.is_dir() != r.is_dir() => {
+                let dir_side = if l.is_dir() {
+                    Which::Source
+                } else {
+                    Which::Destination
+                };
+                let conflict = Conflict {
+                    path: owned.clone(),
+                    why: format!(
+                        "conflict: a file on {}, a directory on {}",
+                        super::resolve::side_word(dir_side.other()),
+                        super::resolve::side_word(dir_side)
+                    ),
+                    kind: ConflictKind::FileDir,
+                    local: version(Some(l), cell.local_state),
+                    remote: version(Some(r), cell.remote_state),
+                };
+                let decision = resolve(conflict, plan);
+                let dir_kept = match decision {
+                    Decision::Take(which) => which == dir_side,
+                    Decision::Skip => false,
+                    Decision::Newer | Decision::Older | Decision::KeepBoth => true,
+                };
+                if !dir_kept {
+                    suppressed.push(owned);
+                }
+            }
+            (Some(node), None) | (None, Some(node)) if node.is_dir() => {
+                let kept_on = if cell.local.is_some() {
+                    Which::Source
+                } else {
+                    Which::Destination
+                };
+                let other_state = match kept_on {
+                    Which::Source => cell.remote_state,
+                    Which::Destination => cell.local_state,
+                };
+                let deleted_dir =
+                    other_state == State::Deleted && cell.record.is_some_and(|r| r.dir);
+                if !deleted_dir {
+                    plan.actions.push(Action::Mkdir {
+                        path: owned,
+                        on: kept_on.other(),
+                    });
+                } else if !changed_below(cells, path, kept_on) {
+                    plan.actions.push(Action::RemoveDir {
+                        path: owned,
+                        on: kept_on,
+                    });
+                } else {
+                    let below = |p: &&str| is_below(p, path);
+                    let tree = self.tree(kept_on);
+                    let files = tree
+                        .nodes
+                        .iter()
+                        .filter(|(p, n)| n.is_file() && below(&p.as_str()))
+                        .map(|(p, n)| (p.clone(), n.size))
+                        .collect();
+                    let dirs = tree
+                        .nodes
+                        .iter()
+                        .filter(|(p, n)| n.is_dir() && below(&p.as_str()))
+                        .map(|(p, _)| p.clone())
+                        .collect();
+                    let deleted_version = Version {
+                        change: Change::Deleted,
+                        dir: true,
+                        size: None,
+                        mtime_ns: None,
+                        precision_ns: 1,
+                    };
+                    let kept_version = Version {
+                        change: Change::Modified,
+                        ..version(Some(node), State::Modified)
+                    };
+                    let (local, remote) = match kept_on {
+                        Which::Source => (kept_version, deleted_version),
+                        Which::Destination => (deleted_version, kept_version),
+                    };
+                    let conflict = Conflict {
+                        path: format!("{path}/"),
+                        why: format!(
+                            "conflict: directory deleted on {}, changed below on {}",
+                            super::resolve::side_word(kept_on.other()),
+                            super::resolve::side_word(kept_on)
+                        ),
+                        kind: ConflictKind::DeletedDir {
+                            kept_on,
+                            files,
+                            dirs,
+                        },
+                        local,
+                        remote,
+                    };
+                    let decision = decide(&conflict);
+                    let mut actions = conflict.actions(decision, &mut |_| String::new());
+                    for action in &mut actions {
+                        // The conflict is reported as `dir/`; its actions work on `dir`.
+                        match action {
+                            Action::Mkdir { path: p, .. } | Action::Clear { path: p, .. }
+                                if p.ends_with('/') =>
+                            {
+                                p.pop();
+                            }
+                            _ => {}
+                        }
+                    }
+                    plan.actions.extend(actions);
+                    suppressed.push(owned);
+                }
+            }
+            _ => self.decide_file(path, cell, hashes, plan, &mut resolve),
+        }
+    }
+
+    fn decide_file(
+        &self,
+        path: &str,
+        cell: &Cell<'a>,
+        hashes: &Hashes,
+        plan: &mut Plan,
+        resolve: &mut dyn FnMut(Conflict, &mut Plan) -> Decision,
+    ) {
+        use State::*;
+        let owned = path.to_string();
+        let transfer = |to: Which, reason: Reason, node: &Node| Action::Transfer {
+            path: owned.clone(),
+            reason,
+            size: node.size,
+            to,
+        };
+        let conflict = |why: String| Conflict {
+            path: owned.clone(),
+            why,
+            kind: if cell.local.is_some() && cell.remote.is_some() {
+                ConflictKind::Content
+            } else {
+                ConflictKind::ModifyDelete
+            },
+            local: version(cell.local, cell.local_state),
+            remote: version(cell.remote, cell.remote_state),
+        };
+        let action = match (cell.local_state, cell.remote_state, cell.local, cell.remote) {
+            (_, Absent, Some(l), _) => transfer(Which::Destination, Reason::New, l),
+            (Absent, _, _, Some(r)) => transfer(Which::Source, Reason::New, r),
+            (Absent | Deleted, Absent | Deleted, _, _) => Action::Drop { path: owned },
+            (Unchanged, Deleted, _, _) => Action::Delete {
+                path: owned,
+                on: Which::Source,
+            },
+            (Deleted, Unchanged, _, _) => Action::Delete {
+                path: owned,
+                on: Which::Destination,
+            },
+            (New, Deleted, Some(l), _) => transfer(Which::Destination, Reason::New, l),
+            (Deleted, New, _, Some(r)) => transfer(Which::Source, Reason::New, r),
+            (Modified, Deleted, _, _) => {
+                resolve(
+                    conflict("conflict: changed on local, deleted on remote".into()),
+                    plan,
+                );
+                return;
+            }
+            (Deleted, Modified, _, _) => {
+                resolve(
+                    conflict("conflict: deleted on local, changed on remote".into()),
+                    plan,
+                );
+                return;
+            }
+            (Unchanged, Unchanged, Some(l), Some(r)) => {
+                let record = cell.record.expect("unchanged sides have a record");
+                let refreshed = self.record(
+                    compare::refreshed(self.local, l, self.base(Which::Source, record)),
+                    compare::refreshed(self.remote, r, self.base(Which::Destination, record)),
+                );
+                Action::Keep {
+                    path: owned.clone(),
+                    record: (refreshed != *record).then_some(refreshed),
+                    unchanged_file: true,
+                }
+            }
+            (Modified, Unchanged, Some(l), _) => transfer(Which::Destination, Reason::Modified, l),
+            (Unchanged, Modified, _, Some(r)) => transfer(Which::Source, Reason::Modified, r),
+            (_, _, Some(l), Some(r)) => match self.equal_now(path, l, r, hashes) {
+                Ok(Some(record)) => Action::Keep {
+                    path: owned.clone(),
+                    record: Some(record),
+                    unchanged_file: true,
+                },
+                Ok(None) => {
+                    let why = if cell.record.is_some() {
+                        "conflict: changed on both sides"
+                    } else if self.baseline.records.is_empty() {
+                        "conflict: different on both sides and never synced"
+                    } else {
+                        "conflict: new on both sides with different content"
+                    };
+                    resolve(conflict(why.into()), plan);
+                    return;
+                }
+                Err(why) => Action::Failed { path: owned, why },
+            },
+            _ => Action::Failed {
+                path: owned,
+                why: "internal error: unclassified bisync case".into(),
+            },
+        };
+        plan.actions.push(action);
+    }
+
+    /// Both sides have the file and at least one changed (or there is no baseline): equal when
+    /// the sizes match and the content hashes match where both sides give one, else when the
+    /// mtimes match within precision. Equal files are recorded.
+    fn equal_now(
+        &self,
+        path: &str,
+        l: &Node,
+        r: &Node,
+        hashes: &Hashes,
+    ) -> Result<Option<Record>, String> {
+        if l.size != r.size {
+            return Ok(None);
+        }
+        let hash = |which: Which| -> Result<Option<String>, String> {
+            match hashes.get(which, path) {
+                Some(Ok(hash)) => Ok(Some(hash.clone())),
+                Some(Err(e)) if e.kind == ferry_plugin_api::ErrorKind::UNSUPPORTED => Ok(None),
+                Some(Err(e)) => Err(format!("cannot read to compare: {e}")),
+                None => Ok(None),
+            }
+        };
+        let (local_hash, remote_hash) = (hash(Which::Source)?, hash(Which::Destination)?);
+        let equal = match (&local_hash, &remote_hash) {
+            (Some(a), Some(b)) => a == b,
+            // A changed side without a hash cannot be proven equal to the other.
+            _ if self.file_record(path).is_some() => false,
+            _ => compare::mtimes_match(l.mtime_ns, r.mtime_ns, l.precision_ns.max(r.precision_ns)),
+        };
+        Ok(equal.then(|| {
+            self.record(
+                compare::side_state(self.local, l, local_hash),
+                compare::side_state(self.remote, r, remote_hash),
+            )
+        }))
+    }
+
+    /// No deletion on a side when the other side lists no files but the baseline had some
+    /// (unless `--force`), and `--max-delete` per side.
+    fn guard_deletions(&self, plan: &mut Plan) {
+        for on in [Which::Source, Which::Destination] {
+            let deletes_here = |a: &Action| matches!(a, Action::Delete { on: o, .. } | Action::RemoveDir { on: o, .. } if *o == on);
+            let deletions = plan
+                .actions
+                .iter()
+                .filter(|a| matches!(a, Action::Delete { on: o, .. } if *o == on))
+                .count();
+            if deletions == 0 {
+                continue;
+            }
+            let (here, there) = (self.tree(on), self.tree(on.other()));
+            let (here_name, there_name) = (
+                super::resolve::side_word(on),
+                super::resolve::side_word(on.other()),
+            );
+            let refusal = if there.file_count() == 0
+                && self.baseline.file_count() > 0
+                && !self.options.force
+            {
+                Some(format!(
+                    "refusing to delete on {here_name}: {there_name} lists no files but the last sync recorded {}; nothing was deleted (check {there_name}, or use --force)",
+                    self.baseline.file_count()
+                ))
+            } else {
+                let total = here.file_count();
+                self.options.max_delete.exceeded(deletions, total).then(|| {
+                    format!(
+                        "refusing to delete {deletions} of {total} files on {here_name} (more than {}); nothing was deleted there",
+                        self.options.max_delete
+                    )
+                })
+            };
+            if let Some(why) = refusal {
+                plan.actions.retain(|a| !deletes_here(a));
+                plan.actions.push(Action::Failed {
+                    path: String::new(),
+                    why,
+                });
+            }
+        }
+    }
+}
+
+/// Names for kept-both losers, unique among both trees and each other.
+struct Names {
+    taken: BTreeSet<String>,
+    stamp: String,
+}
+
+impl Names {
+    fn new(planner: &TwoWay) -> Self {
+        Names {
+            taken: planner
+                .local_tree
+                .nodes
+                .keys()
+                .chain(planner.remote_tree.nodes.keys())
+                .cloned()
+                .collect(),
+            stamp: planner.stamp.clone(),
+        }
+    }
+
+    fn aside(&mut self, path: &str, loser: Which) -> String {
+        let mut stamp = self.stamp.clone();
+        let mut n = 1;
+        loop {
+            let name = conflict_name(path, loser, &stamp);
+            if self.taken.insert(name.clone()) {
+                return name;
+            }
+            n += 1;
+            stamp = format!("{}-{n}", self.stamp);
+        }
+    }
+}
+
+fn compare_by_content() -> crate::sync::side::CompareBy {
+    crate::sync::side::CompareBy::Content
+}
+
+fn file_node<'t>(tree: &'t Tree, path: &str) -> Option<&'t Node> {
+    tree.nodes.get(path).filter(|n| n.is_file())
+}
+
+/// Is `path` strictly below the directory `dir`?
+fn is_below(path: &str, dir: &str) -> bool {
+    path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/'
+}
+
+/// Did anything below `dir` change on `which` (new or modified) since the baseline?
+fn changed_below(cells: &BTreeMap<&str, Cell>, dir: &str, which: Which) -> bool {
+    cells.iter().any(|(path, cell)| {
+        is_below(path, dir)
+            && matches!(
+                match which {
+                    Which::Source => cell.local_state,
+                    Which::Destination => cell.remote_state,
+                },
+                State::New | State::Modified
+            )
+    })
+}
+
+fn version(node: Option<&Node>, state: State) -> Version {
+    Version {
+        change: match state {
+            State::New | State::Absent => Change::New,
+            State::Modified => Change::Modified,
+            State::Deleted => Change::Deleted,
+            State::Unchanged => Change::Unchanged,
+        },
+        dir: node.is_some_and(Node::is_dir),
+        size: node.filter(|n| n.is_file()).map(|n| n.size),
+        mtime_ns: node.and_then(|n| n.mtime_ns),
+        precision_ns: node.map_or(1, |n| n.precision_ns),
+    }
+}
+
+fn dir_record() -> Record {
+    Record {
+        dir: true,
+        a: SideState::default(),
+        b: SideState::default(),
+    }
+}
