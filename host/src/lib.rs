@@ -8,7 +8,7 @@
 //!   a location and options;
 //! - [`sync`]: the engine — [`scan`] both sides, load the [`state`] baseline, [`plan`] every
 //!   path, [`transfer`] what changed, [`report`] it — with [`filter`] and [`parallel`] helpers;
-//! - [`cli`]: the clap definitions and one module per subcommand;
+//! - [`cli`]: the clap definitions and one module per subcommand; [`task`]: `ferry.toml` tasks;
 //! - [`output`]: stdout writing that survives a closed pipe.
 #![warn(missing_docs)]
 
@@ -25,4 +25,5 @@ pub mod scan;
 pub mod state;
 pub mod sync;
 pub mod target;
+pub mod task;
 pub mod transfer;

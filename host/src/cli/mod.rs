@@ -10,6 +10,7 @@ mod completions;
 mod ls;
 mod plugins;
 mod remote;
+mod run;
 mod sync;
 
 use std::process::ExitCode;
@@ -49,6 +50,8 @@ pub enum Command {
     Bisync(bisync::BisyncCommand),
     /// Show what `ferry sync SOURCE DESTINATION` (or with --bisync, `ferry bisync`) would do, changing nothing (exit 0 in sync, 3 not)
     Check(check::CheckCommand),
+    /// Run a task of ferry.toml (searched in the current directory and its parents)
+    Run(run::RunCommand),
     /// List the files of a target (a local path, a URL or remote:path)
     Ls(ls::LsArgs),
     /// Named remotes of the configuration file
@@ -73,6 +76,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Download(args) => sync::run(&cli.global, &args.remote, &args.local, &args.options),
         Command::Bisync(args) => bisync::run(&cli.global, args),
         Command::Check(args) => check::run(&cli.global, args),
+        Command::Run(args) => run::run(&cli.global, args),
         Command::Ls(args) => ls::run(&cli.global, args),
         Command::Remote(args) => remote::run(&cli.global, args),
         Command::Completions(args) => completions::completions(args),
