@@ -3,7 +3,7 @@
 
 MLSD/MLST and MFMT; explicit TLS with --cert (cert and key in one PEM); --hostile makes the
 listing of any directory named `hostile` return crafted MLSD lines (names with `/`, `..`, NUL, an
-empty name, unknown facts) beside one real file.
+empty name, unknown facts) beside one real file; --throttle N limits data connections to N bytes/s.
 """
 import argparse
 import os
@@ -41,6 +41,7 @@ def main():
     ap.add_argument("--password", required=True)
     ap.add_argument("--cert")
     ap.add_argument("--hostile", action="store_true")
+    ap.add_argument("--throttle", type=int, help="bytes per second for data transfers")
     a = ap.parse_args()
     auth = DummyAuthorizer()
     auth.add_user(a.user, a.password, a.root, perm="elradfmwMT")
@@ -54,6 +55,12 @@ def main():
     handler.authorizer = auth
     if a.hostile:
         handler.abstracted_fs = HostileFS
+    if a.throttle:
+        from pyftpdlib.handlers import ThrottledDTPHandler
+        dtp = ThrottledDTPHandler
+        dtp.read_limit = a.throttle
+        dtp.write_limit = a.throttle
+        handler.dtp_handler = dtp
     handler.banner = "ferry test server"
     handler.timeout = 60
     server = FTPServer(("127.0.0.1", a.port), handler)

@@ -148,20 +148,29 @@ fn make_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
 impl FtpServer {
     /// Starts a plain server.
     pub fn start(kind: Kind) -> Self {
-        Self::launch(kind, Tls::None, false)
+        Self::launch(kind, Tls::None, &[])
     }
 
     /// Starts a TLS server.
     pub fn start_tls(kind: Kind, tls: Tls) -> Self {
-        Self::launch(kind, tls, false)
+        Self::launch(kind, tls, &[])
     }
 
     /// Starts pyftpdlib in hostile-listing mode.
     pub fn start_hostile() -> Self {
-        Self::launch(Kind::Pyftpdlib, Tls::None, true)
+        Self::launch(Kind::Pyftpdlib, Tls::None, &["--hostile".into()])
     }
 
-    fn launch(kind: Kind, tls: Tls, hostile: bool) -> Self {
+    /// Starts pyftpdlib with data transfers limited to `bytes_per_second`.
+    pub fn start_throttled(bytes_per_second: u32) -> Self {
+        Self::launch(
+            Kind::Pyftpdlib,
+            Tls::None,
+            &["--throttle".into(), bytes_per_second.to_string()],
+        )
+    }
+
+    fn launch(kind: Kind, tls: Tls, pyftpdlib_args: &[String]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let root = dir.path().join("root");
@@ -192,9 +201,7 @@ impl FtpServer {
                     std::fs::write(&pem, joined).unwrap();
                     command.arg("--cert").arg(pem);
                 }
-                if hostile {
-                    command.arg("--hostile");
-                }
+                command.args(pyftpdlib_args);
                 command
             }
             Kind::PureFtpd => {
