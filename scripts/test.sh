@@ -13,13 +13,16 @@ fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 scripts/install-test-servers.sh
 
-cargo build --workspace --locked
+# The suites run with the optional keyring feature on, so every password lookup also passes
+# through the keyring step: a machine without a keyring service must fall back quietly.
+features=(--features ferry/keyring)
+cargo build --workspace --locked "${features[@]}"
 # The install-layout test (tests/tests/install.rs) runs the binary this release install puts in
 # target/install-root, from another working directory.
 rm -rf target/install-root
 make install PREFIX=/opt/ferry DESTDIR="$PWD/target/install-root" >/dev/null
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
+cargo clippy --workspace --all-targets --locked "${features[@]}" -- -D warnings
+cargo test --workspace --locked "${features[@]}"
 # Every `sh` block of the README and docs, as written (outside cargo: the README builds with it).
 scripts/run-doc-commands.py

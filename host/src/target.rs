@@ -138,7 +138,8 @@ impl Target {
     }
 
     /// The password chain after the URL: `$FERRY_PASSWORD`, the remote's `password_command`,
-    /// `~/.netrc` (with its login, if the URL names none), then a prompt on a terminal.
+    /// `~/.netrc` (with its login, if the URL names none), the system keyring (with the `keyring`
+    /// feature), then a prompt on a terminal.
     fn find_credentials(
         &self,
         remote: Option<&Remote>,
@@ -161,6 +162,12 @@ impl Target {
             .or(authority.user.clone());
         if let Some((login, password)) = netrc_lookup(&authority.host, user.as_deref()) {
             return Ok(Some((if user.is_none() { login } else { None }, password)));
+        }
+        if let Some(password) = user
+            .as_deref()
+            .and_then(|user| keyring_lookup(&authority.host, user))
+        {
+            return Ok(Some((None, password)));
         }
         if let (Some(user), true) = (&user, std::io::stdin().is_terminal()) {
             let prompt = format!("password for {user}@{}: ", authority.host);
@@ -316,6 +323,29 @@ fn parse_netrc(text: &str, host: &str, user: Option<&str>) -> Option<(Option<Str
     default
 }
 
+/// The password stored in the system keyring (service `ferry`, account `USER@HOST`), with the
+/// `keyring` feature. No keyring service, no entry, or a locked keyring is not an error: the
+/// chain goes on to the prompt.
+#[cfg(feature = "keyring")]
+fn keyring_lookup(host: &str, user: &str) -> Option<String> {
+    let account = format!("{user}@{host}");
+    match keyring::Entry::new("ferry", &account).and_then(|entry| entry.get_password()) {
+        Ok(password) => Some(password),
+        Err(error) => {
+            crate::plugins::host_services::debug(&format!(
+                "keyring: no password for {account}: {error}"
+            ));
+            None
+        }
+    }
+}
+
+/// Built without the `keyring` feature: there is no keyring to ask.
+#[cfg(not(feature = "keyring"))]
+fn keyring_lookup(_host: &str, _user: &str) -> Option<String> {
+    None
+}
+
 /// `$FERRY_PASSWORD`, else the remote's `password_command`.
 fn password_for(label: &str, remote: Option<&Remote>) -> Result<Option<String>> {
     if let Ok(password) = std::env::var("FERRY_PASSWORD") {
@@ -382,6 +412,13 @@ mod tests {
         assert_eq!(redact_password("ftp://u:secret@h:21/x"), "ftp://u@h:21/x");
         assert_eq!(redact_password("ftp://h/x@y"), "ftp://h/x@y");
         assert_eq!(redact_password("/local/a:b@c"), "/local/a:b@c");
+    }
+
+    #[cfg(feature = "keyring")]
+    #[test]
+    fn a_missing_keyring_service_is_a_quiet_fallback() {
+        // CI machines run no Secret Service: the lookup finds nothing and does not fail.
+        assert_eq!(keyring_lookup("127.0.0.1", "ferry-no-such-account"), None);
     }
 
     #[test]

@@ -28,6 +28,13 @@ pub fn set_verbosity(level: u8) {
     VERBOSITY.store(level, Ordering::SeqCst);
 }
 
+/// A host debug message, shown with `-vv`.
+pub fn debug(message: &str) {
+    if VERBOSITY.load(Ordering::Relaxed) >= 2 {
+        eprintln!("ferry: debug: {message}");
+    }
+}
+
 /// The host services handed to one plugin instance.
 #[derive(Clone, Debug)]
 pub struct HostServices {
