@@ -201,3 +201,36 @@ fn delete_unmatched_removes_what_the_filters_leave_out() {
         run.stderr
     );
 }
+
+#[test]
+fn max_delete_and_fail_fast_apply_to_bisync() {
+    let pair = Pair::new();
+    let (l, r) = (pair.src.to_str().unwrap(), pair.dst.to_str().unwrap());
+    for i in 0..4 {
+        put(&pair.src, &format!("f{i}.txt"), b"data");
+    }
+    assert_eq!(pair.ferry(&["bisync", l, r]).code, 0);
+    for i in 0..3 {
+        std::fs::remove_file(pair.dst.join(format!("f{i}.txt"))).unwrap();
+    }
+    let run = pair.ferry(&["bisync", "--max-delete", "2", l, r]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("refusing to delete 3 of 4 files on local (more than --max-delete 2)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(&pair.src).len(), 4, "nothing deleted locally");
+    // --fail-fast stops at the first conflict; the state keeps what was done before it.
+    put(&pair.src, "f3.txt", b"local edit");
+    put(&pair.dst, "f3.txt", b"remote edit!");
+    let run = pair.ferry(&["bisync", "--fail-fast", "--resolve", "skip", l, r]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.summary.ends_with("0 failed"), "{}", run.summary);
+    assert!(
+        run.stdout.contains("stopped by --fail-fast"),
+        "{}",
+        run.stdout
+    );
+}
