@@ -57,6 +57,11 @@ capabilities! {
     /// Compare this backend's entries by version — the entry's change token where it has one,
     /// else size and mtime within its precision — never by reading them to hash (a download).
     CHANGE_TOKEN = 15, "change-token";
+    /// Listed and stat sizes are unknown (0) or estimates (eXist lists no sizes, and its HEAD
+    /// length of an XML resource is a page count). The host does not expect a copy from this
+    /// backend to have the listed size, nor compares its sizes with another side's; `write`
+    /// still returns the exact number of bytes written.
+    APPROXIMATE_SIZES = 16, "approximate-sizes";
 }
 
 impl Capabilities {

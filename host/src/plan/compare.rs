@@ -189,6 +189,11 @@ pub fn compute(
     }
 }
 
+/// Can the sizes of these two sides be compared (neither lists mere estimates)?
+pub fn sizes_comparable(a: &Side, b: &Side) -> bool {
+    !a.can(Capabilities::APPROXIMATE_SIZES) && !b.can(Capabilities::APPROXIMATE_SIZES)
+}
+
 /// Can this side give a content hash for a first-run comparison?
 pub fn can_hash(side: &Side) -> bool {
     side.compare == CompareBy::Content || side.can(Capabilities::CHECKSUM_SHA256)

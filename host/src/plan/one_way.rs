@@ -182,7 +182,10 @@ impl<'a> OneWay<'a> {
                         requests.push((Which::Destination, path.to_string()));
                     }
                 }
-                (FileState::File(d), None) if s.size == d.size => {
+                (FileState::File(d), None)
+                    if s.size == d.size
+                        || !compare::sizes_comparable(self.source, self.destination) =>
+                {
                     if first_run_hashable {
                         requests.push((Which::Source, path.to_string()));
                         requests.push((Which::Destination, path.to_string()));
@@ -343,7 +346,8 @@ impl<'a> OneWay<'a> {
         d: &Node,
         hashes: &Hashes,
     ) -> Result<Option<Record>, String> {
-        if s.size != d.size {
+        let sizes_comparable = compare::sizes_comparable(self.source, self.destination);
+        if sizes_comparable && s.size != d.size {
             return Ok(None);
         }
         let hash = |which| match hashes.get(which, path) {
@@ -355,6 +359,8 @@ impl<'a> OneWay<'a> {
         let (source_hash, destination_hash) = (hash(Which::Source)?, hash(Which::Destination)?);
         let equal = match (&source_hash, &destination_hash) {
             (Some(a), Some(b)) => a == b,
+            // Without exact sizes, only equal hashes prove two files equal.
+            _ if !sizes_comparable => false,
             _ => compare::mtimes_match(s.mtime_ns, d.mtime_ns, s.precision_ns.max(d.precision_ns)),
         };
         Ok(equal.then(|| {

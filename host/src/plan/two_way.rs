@@ -175,7 +175,7 @@ impl<'a> TwoWay<'a> {
                 }
                 None => {
                     if let (Some(l), Some(r)) = (local, remote) {
-                        if l.size == r.size {
+                        if l.size == r.size || !compare::sizes_comparable(self.local, self.remote) {
                             for which in [Which::Source, Which::Destination] {
                                 if both_hashable || self.side(which).compare == compare_by_content()
                                 {
@@ -493,7 +493,8 @@ impl<'a> TwoWay<'a> {
         r: &Node,
         hashes: &Hashes,
     ) -> Result<Option<Record>, String> {
-        if l.size != r.size {
+        let sizes_comparable = compare::sizes_comparable(self.local, self.remote);
+        if sizes_comparable && l.size != r.size {
             return Ok(None);
         }
         let hash = |which: Which| -> Result<Option<String>, String> {
@@ -507,8 +508,9 @@ impl<'a> TwoWay<'a> {
         let (local_hash, remote_hash) = (hash(Which::Source)?, hash(Which::Destination)?);
         let equal = match (&local_hash, &remote_hash) {
             (Some(a), Some(b)) => a == b,
-            // A changed side without a hash cannot be proven equal to the other.
-            _ if self.file_record(path).is_some() => false,
+            // A changed side without a hash cannot be proven equal to the other, nor can
+            // sides without exact sizes.
+            _ if self.file_record(path).is_some() || !sizes_comparable => false,
             _ => compare::mtimes_match(l.mtime_ns, r.mtime_ns, l.precision_ns.max(r.precision_ns)),
         };
         Ok(equal.then(|| {

@@ -47,6 +47,8 @@ pub struct Copied {
     pub entry: Entry,
     /// SHA-256 of the bytes copied.
     pub sha256: String,
+    /// How many bytes were copied.
+    pub bytes: u64,
 }
 
 /// Copies `path` from `source` to `destination`, expecting `size` bytes and giving the copy
@@ -111,13 +113,16 @@ fn copy_once(
     };
     let settable_mtime =
         mtime_ns.filter(|_| destination.can(ferry_plugin_api::Capabilities::SET_MTIME));
+    // A listed size that is only an estimate must not make the destination refuse the copy.
+    let expected = (!source.can(ferry_plugin_api::Capabilities::APPROXIMATE_SIZES)).then_some(size);
     let entry = destination
         .backend
-        .write(path, tap, Some(size), settable_mtime)?;
+        .write(path, tap, expected, settable_mtime)?;
     let digest = std::mem::take(&mut *hasher.lock().expect("hasher")).finalize();
     Ok(Copied {
         entry,
         sha256: hex(&digest),
+        bytes: attempt_bytes.load(Ordering::Relaxed),
     })
 }
 

@@ -418,14 +418,13 @@ impl Run<'_, '_> {
         let executor = self.executor;
         let direction = executor.direction(to);
         let from = to.other();
-        let copied_event = Event::Transferred {
-            path,
-            reason,
-            direction,
-            bytes: size,
-        };
         if self.dry_run() {
-            self.report(copied_event);
+            self.report(Event::Transferred {
+                path,
+                reason,
+                direction,
+                bytes: size,
+            });
             return true;
         }
         let scanned = executor.tree(from).nodes.get(path).cloned();
@@ -453,7 +452,7 @@ impl Run<'_, '_> {
                 let from_state = match executor.side(from).compare {
                     CompareBy::Content => SideState {
                         sha256: Some(copied.sha256.clone()),
-                        size: node.size,
+                        size: copied.bytes,
                         mtime_ns: node.mtime_ns,
                         token: None,
                         pending: false,
@@ -461,7 +460,12 @@ impl Run<'_, '_> {
                     CompareBy::Version => compare::side_state(executor.side(from), &node, None),
                 };
                 let to_state = self.written_state(to, path, &copied);
-                self.report(copied_event);
+                self.report(Event::Transferred {
+                    path,
+                    reason,
+                    direction,
+                    bytes: copied.bytes,
+                });
                 self.remember(path, Some(executor.record(from, from_state, to_state)));
                 true
             }

@@ -13,81 +13,32 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use ferry_ftp_core::session::StreamType;
 use ferry_ftp_core::{Connector, FtpConfig, FtpUrl, Security};
-use ferry_plugin_api::{BackendError, ErrorKind};
-use rustls::{
-    client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier},
-    pki_types::{pem::PemObject, CertificateDer, ServerName, UnixTime},
-    ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use ferry_plugin_api::BackendError;
+use rustls::ClientConfig;
 use suppaftp::{FtpResult, RustlsConnector, RustlsFtpStream, Status};
 
 /// suppaftp's TLS stream type (not exported under its own name).
 type RustlsStream = <RustlsFtpStream as StreamType>::Stream;
-
-const TLS12_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
-const BOTH: &[&rustls::SupportedProtocolVersion] =
-    &[&rustls::version::TLS13, &rustls::version::TLS12];
 
 /// Makes TLS-protected control connections.
 pub struct TlsConnector {
     config: Arc<ClientConfig>,
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
 impl TlsConnector {
     /// Builds the client configuration from the options.
     pub fn new(config: &FtpConfig) -> Result<Self, BackendError> {
-        let builder = ClientConfig::builder_with_provider(provider())
-            .with_protocol_versions(if config.tls13 { BOTH } else { TLS12_ONLY })
-            .map_err(|e| BackendError::new(ErrorKind::INVALID_CONFIG, format!("TLS setup: {e}")))?;
-        let client = if config.insecure {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AcceptAnything))
-                .with_no_client_auth()
+        let versions = if config.tls13 {
+            ferry_tls_config::TLS13_AND_12
         } else {
-            builder
-                .with_root_certificates(roots(config)?)
-                .with_no_client_auth()
+            ferry_tls_config::TLS12_ONLY
         };
+        let client =
+            ferry_tls_config::client_config(config.ca_file.as_deref(), config.insecure, versions)?;
         Ok(TlsConnector {
             config: Arc::new(client),
         })
     }
-}
-
-fn roots(config: &FtpConfig) -> Result<RootCertStore, BackendError> {
-    let mut store = RootCertStore::empty();
-    match &config.ca_file {
-        Some(path) => {
-            let invalid = |why: String| {
-                BackendError::new(
-                    ErrorKind::INVALID_CONFIG,
-                    format!("ca_file {}: {why}", path.display()),
-                )
-            };
-            let certificates = CertificateDer::pem_file_iter(path)
-                .map_err(|e| invalid(e.to_string()))?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| invalid(e.to_string()))?;
-            if certificates.is_empty() {
-                return Err(invalid("no certificate in the file".into()));
-            }
-            for certificate in certificates {
-                store.add(certificate).map_err(|e| invalid(e.to_string()))?;
-            }
-        }
-        None => {
-            let found = rustls_native_certs::load_native_certs();
-            for certificate in found.certs {
-                let _ = store.add(certificate);
-            }
-        }
-    }
-    Ok(store)
 }
 
 impl Connector for TlsConnector {
@@ -112,46 +63,5 @@ impl Connector for TlsConnector {
             _ => RustlsFtpStream::connect_timeout(address, timeout)?
                 .into_secure(connector, &url.host),
         }
-    }
-}
-
-/// `insecure = true`: accepts any certificate (the backend warns on every run).
-#[derive(Debug)]
-struct AcceptAnything;
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        provider()
-            .signature_verification_algorithms
-            .supported_schemes()
     }
 }

@@ -1,0 +1,518 @@
+//! The eXist backend over REST (exist-rest.md §16): list = GET on the collection; stat = the
+//! parent's listing (plus HEAD for a document's type and size); read = GET with `_xsl=no` and
+//! `_indent=no`, never on XQuery resources, which eXist would run; write = PUT with eXist's own
+//! Content-Type for the name, streamed; delete = DELETE (recursive on collections); mkdir = a
+//! placeholder PUT (which creates every missing ancestor) and its DELETE, as REST has no verb for
+//! an empty collection. Credentials go with every request (pre-emptive Basic), so a large upload
+//! is never cut off by a 401.
+
+use std::{
+    io::{Read, Write},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        mpsc::{sync_channel, Receiver, SyncSender},
+    },
+    time::Duration,
+};
+
+use ferry_plugin_api::{
+    author::BackendImpl,
+    io::{copy_exact, CopyError},
+    BackendError, Capabilities, Entry, ErrorKind, HostBox, Listing, LogLevel,
+};
+use reqwest::{
+    blocking::{Body, Client, RequestBuilder, Response},
+    Method,
+};
+
+use crate::{
+    config::{Endpoint, ExistConfig},
+    error::{status_error, transport_error},
+    listing::{self, Parsed},
+    mime, names, CAPABILITIES,
+};
+
+/// An open eXist target.
+pub struct ExistBackend {
+    client: Client,
+    endpoint: Endpoint,
+    /// `http://host:port/exist/rest`.
+    base: String,
+    user: Option<String>,
+    password: String,
+    placeholders: AtomicU64,
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn split(path: &str) -> (&str, &str) {
+    path.rsplit_once('/').unwrap_or(("", path))
+}
+
+impl ExistBackend {
+    /// Opens the target and checks the server and the credentials with one request.
+    pub fn open(config: ExistConfig, host: HostBox) -> Result<Self, BackendError> {
+        let endpoint = Endpoint::parse(&config.location, &config.rest_base)?;
+        let mut builder = Client::builder()
+            .connect_timeout(Duration::from_secs(config.timeout))
+            // Uploads of any size: no deadline for a whole request; TCP keepalive notices a
+            // dead peer.
+            .timeout(None)
+            .tcp_keepalive(Duration::from_secs(30))
+            .pool_max_idle_per_host(config.connections.max(1));
+        // Always our own rustls configuration (ring), also for plain HTTP: reqwest would
+        // otherwise look for a process-wide crypto provider.
+        let tls = ferry_tls_config::client_config(
+            config.ca_file.as_deref(),
+            config.insecure,
+            ferry_tls_config::TLS13_AND_12,
+        )?;
+        builder = builder.tls_backend_preconfigured(tls);
+        if config.insecure && endpoint.origin.starts_with("https://") {
+            host.log(
+                LogLevel::WARN,
+                format!(
+                    "insecure = true: the certificate of {} is not verified",
+                    endpoint.server
+                )
+                .as_str()
+                .into(),
+            );
+        }
+        let client = builder.build().map_err(|e| {
+            BackendError::new(ErrorKind::INVALID_CONFIG, format!("HTTP client setup: {e}"))
+        })?;
+        let base = format!("{}/{}", endpoint.origin, config.rest_base.trim_matches('/'));
+        let backend = ExistBackend {
+            client,
+            user: config.user.or_else(|| endpoint.user.clone()),
+            password: config
+                .password
+                .or_else(|| endpoint.password.clone())
+                .unwrap_or_default(),
+            endpoint,
+            base,
+            placeholders: AtomicU64::new(0),
+        };
+        backend.check_access()?;
+        Ok(backend)
+    }
+
+    /// One HEAD on the root: a wrong password or an unreachable server fails here, before any
+    /// transfer.
+    fn check_access(&self) -> Result<(), BackendError> {
+        let response = self.send(Method::HEAD, "", "", |r| r)?;
+        match response.status().as_u16() {
+            200..=299 | 404 => Ok(()),
+            status => Err(status_error(
+                &self.endpoint.server,
+                "HEAD",
+                &self.db_path(""),
+                status,
+            )),
+        }
+    }
+
+    /// `/db/reports/a b.xml`, for messages.
+    fn db_path(&self, rel: &str) -> String {
+        let mut path = format!("/{}", self.endpoint.root.join("/"));
+        if !rel.is_empty() {
+            path.push('/');
+            path.push_str(rel);
+        }
+        path
+    }
+
+    fn url(&self, rel: &str) -> String {
+        let mut url = self.base.clone();
+        for segment in self
+            .endpoint
+            .root
+            .iter()
+            .map(String::as_str)
+            .chain(rel.split('/').filter(|s| !s.is_empty()))
+        {
+            url.push('/');
+            url.push_str(&names::encode(segment));
+        }
+        url
+    }
+
+    /// Sends `method` on `rel` (with `query`, `?…` or empty), shaped by `shape`; any HTTP status is returned, transport
+    /// failures are errors.
+    fn send(
+        &self,
+        method: Method,
+        rel: &str,
+        query: &str,
+        shape: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response, BackendError> {
+        let mut request = self.client.request(method.clone(), self.url(rel) + query);
+        if let Some(user) = &self.user {
+            request = request.basic_auth(user, Some(&self.password));
+        }
+        shape(request).send().map_err(|e| {
+            transport_error(
+                &self.endpoint.server,
+                method.as_str(),
+                &self.db_path(rel),
+                &e,
+            )
+        })
+    }
+
+    fn fail(&self, method: &str, rel: &str, response: &Response) -> BackendError {
+        status_error(
+            &self.endpoint.server,
+            method,
+            &self.db_path(rel),
+            response.status().as_u16(),
+        )
+    }
+
+    fn fetch_listing(&self, dir: &str) -> Result<Parsed, BackendError> {
+        let response = self.send(Method::GET, dir, "", |r| r)?;
+        if !response.status().is_success() {
+            return Err(self.fail("GET", dir, &response));
+        }
+        let body = response
+            .text()
+            .map_err(|e| transport_error(&self.endpoint.server, "GET", &self.db_path(dir), &e))?;
+        Ok(listing::parse(&body, &self.db_path(dir), dir))
+    }
+
+    fn not_a_collection(&self, dir: &str) -> BackendError {
+        BackendError::new(
+            ErrorKind::INVALID_INPUT,
+            format!(
+                "eXist at {}: {} is a document, not a collection",
+                self.endpoint.server,
+                self.db_path(dir)
+            ),
+        )
+        .with_context("path", dir)
+    }
+}
+
+impl BackendImpl for ExistBackend {
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    /// A missing collection is NOT_FOUND; a document is INVALID_INPUT.
+    fn list(&self, dir: &str) -> Result<Listing, BackendError> {
+        match self.fetch_listing(dir)? {
+            Parsed::Collection(listing) => Ok(listing),
+            Parsed::NotACollection => Err(self.not_a_collection(dir)),
+        }
+    }
+
+    /// From the parent's listing; a document's type and size (exact for binary documents, a
+    /// page estimate for XML ones) from a HEAD.
+    fn stat(&self, path: &str) -> Result<Entry, BackendError> {
+        if path.is_empty() {
+            return match self.fetch_listing("")? {
+                Parsed::Collection(_) => Ok(Entry::directory("")),
+                Parsed::NotACollection => Err(self.not_a_collection("")),
+            };
+        }
+        let (parent, name) = split(path);
+        let listing = match self.fetch_listing(parent)? {
+            Parsed::Collection(listing) => listing,
+            Parsed::NotACollection => {
+                return Err(BackendError::new(
+                    ErrorKind::NOT_FOUND,
+                    format!(
+                        "eXist at {}: {} not found",
+                        self.endpoint.server,
+                        self.db_path(path)
+                    ),
+                )
+                .with_context("path", path))
+            }
+        };
+        let mut entry = listing
+            .entries
+            .into_iter()
+            .find(|e| e.name.as_str() == name)
+            .ok_or_else(|| {
+                BackendError::new(
+                    ErrorKind::NOT_FOUND,
+                    format!(
+                        "eXist at {}: {} not found",
+                        self.endpoint.server,
+                        self.db_path(path)
+                    ),
+                )
+                .with_context("path", path)
+            })?;
+        if entry.is_file() {
+            let response = self.send(Method::HEAD, path, "", |r| r)?;
+            if !response.status().is_success() {
+                return Err(self.fail("HEAD", path, &response));
+            }
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            entry.size = header("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            entry.mime = header("content-type")
+                .map(ferry_plugin_api::abi_stable::std_types::RString::from)
+                .into();
+        }
+        Ok(entry)
+    }
+
+    /// GET with `_xsl=no&_indent=no`. XML comes back re-serialised by eXist, so its bytes may
+    /// differ from what was stored. XQuery resources are refused: eXist would run them.
+    fn open_read(&self, path: &str, offset: u64) -> Result<Box<dyn Read + Send>, BackendError> {
+        if offset > 0 {
+            return Err(BackendError::unsupported(
+                "reading from an offset (eXist ignores Range)",
+            ));
+        }
+        if mime::is_executable(split(path).1) {
+            return Err(BackendError::new(
+                ErrorKind::UNSUPPORTED,
+                format!(
+                    "eXist at {}: {} is an XQuery/XProc resource, which eXist runs on GET instead of returning it; ferry does not read it (exclude it)",
+                    self.endpoint.server,
+                    self.db_path(path)
+                ),
+            )
+            .with_context("path", path));
+        }
+        let response = self.send(Method::GET, path, "?_xsl=no&_indent=no", |r| r)?;
+        if !response.status().is_success() {
+            return Err(self.fail("GET", path, &response));
+        }
+        let shown = self.db_path(path);
+        Ok(Box::new(ResponseReader {
+            response,
+            path: shown,
+        }))
+    }
+
+    /// PUT with eXist's Content-Type for the name (XML types are stored as XML and must be
+    /// well-formed: a 400 is REJECTED), the body streamed; the last chunk is only released once
+    /// the source has given exactly `size` bytes, so a short or long source stores nothing.
+    /// Returns no version: eXist assigns it, and ferry reads it from the next listing.
+    fn write(
+        &self,
+        path: &str,
+        source: &mut dyn Read,
+        size: Option<u64>,
+        _mtime_ns: Option<i64>,
+    ) -> Result<Entry, BackendError> {
+        let (parent, name) = split(path);
+        if name.is_empty() {
+            return Err(BackendError::new(ErrorKind::INVALID_INPUT, "an empty name")
+                .with_context("path", path));
+        }
+        let _ = parent;
+        let (content_type, is_xml) = mime::for_name(name);
+        let (sender, receiver) = sync_channel(4);
+        let body_reader = ChannelReader {
+            receiver,
+            current: Vec::new(),
+            at: 0,
+        };
+        let body = match size {
+            Some(size) => Body::sized(body_reader, size),
+            None => Body::new(body_reader),
+        };
+        let (copied, answer) = std::thread::scope(|scope| {
+            let request = scope.spawn(|| {
+                self.send(Method::PUT, path, "", |r| {
+                    r.header("Content-Type", content_type).body(body)
+                })
+            });
+            let mut writer = HoldLast { sender, held: None };
+            let copied = copy_exact(source, &mut writer, size, path);
+            match &copied {
+                Ok(_) => writer.finish(),
+                Err(_) => writer.abort(),
+            }
+            drop(writer);
+            (copied, request.join().expect("the request thread"))
+        });
+        let copied = match copied {
+            Ok(copied) => copied,
+            // The source failed or gave the wrong size: the body was cut off, nothing stored.
+            Err(CopyError::Source(e) | CopyError::Size(e)) => return Err(e),
+            // The request ended before taking the whole body: its answer says why.
+            Err(CopyError::Sink(_)) => {
+                let response = answer?;
+                return Err(self.fail("PUT", path, &response));
+            }
+        };
+        let response = answer?;
+        match response.status().as_u16() {
+            200..=299 => {}
+            400 if is_xml => {
+                return Err(BackendError::new(
+                    ErrorKind::REJECTED,
+                    format!(
+                        "eXist at {}: PUT {}: not well-formed XML (the server refused it)",
+                        self.endpoint.server,
+                        self.db_path(path)
+                    ),
+                )
+                .with_context("path", path))
+            }
+            _ => return Err(self.fail("PUT", path, &response)),
+        }
+        Ok(Entry::file(name, copied))
+    }
+
+    /// DELETE; a missing document is NOT_FOUND.
+    fn delete(&self, path: &str) -> Result<(), BackendError> {
+        let response = self.send(Method::DELETE, path, "", |r| r)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(self.fail("DELETE", path, &response))
+        }
+    }
+
+    /// Creates the collection with its ancestors; an existing collection succeeds, a document in
+    /// the way fails.
+    fn mkdir(&self, path: &str) -> Result<(), BackendError> {
+        match self.fetch_listing(path) {
+            Ok(Parsed::Collection(_)) => return Ok(()),
+            Ok(Parsed::NotACollection) => {
+                return Err(BackendError::new(
+                    ErrorKind::ALREADY_EXISTS,
+                    format!(
+                        "eXist at {}: {} is a document",
+                        self.endpoint.server,
+                        self.db_path(path)
+                    ),
+                )
+                .with_context("path", path))
+            }
+            Err(e) if e.kind == ErrorKind::NOT_FOUND => {}
+            Err(e) => return Err(e),
+        }
+        let n = self.placeholders.fetch_add(1, Ordering::Relaxed);
+        let placeholder = join(path, &format!(".ferry-mkdir-{}-{n}", std::process::id()));
+        self.write(&placeholder, &mut std::io::empty(), Some(0), None)?;
+        self.delete(&placeholder)
+    }
+
+    /// DELETE, which eXist applies recursively; without `recursive` a non-empty collection is
+    /// refused first. A missing collection succeeds.
+    fn rmdir(&self, path: &str, recursive: bool) -> Result<(), BackendError> {
+        match self.list(path) {
+            Err(e) if e.kind == ErrorKind::NOT_FOUND => return Ok(()),
+            Err(e) => return Err(e),
+            Ok(listing) if !recursive && !listing.entries.is_empty() => {
+                return Err(BackendError::new(
+                    ErrorKind::REJECTED,
+                    format!(
+                        "eXist at {}: {} is not empty",
+                        self.endpoint.server,
+                        self.db_path(path)
+                    ),
+                )
+                .with_context("path", path))
+            }
+            Ok(_) => {}
+        }
+        match self.delete(path) {
+            Err(e) if e.kind == ErrorKind::NOT_FOUND => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// A GET body as `Read`, with errors that name the document.
+struct ResponseReader {
+    response: Response,
+    path: String,
+}
+
+impl Read for ResponseReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.response.read(buf).map_err(|e| {
+            let mut error =
+                BackendError::new(ErrorKind::CONNECTION, format!("reading {}: {e}", self.path));
+            error.retryable = true;
+            error.into_io()
+        })
+    }
+}
+
+/// The PUT body: chunks from the writer thread; an `Err` chunk cuts the request off.
+struct ChannelReader {
+    receiver: Receiver<Result<Vec<u8>, ()>>,
+    current: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.current.len() {
+            match self.receiver.recv() {
+                Ok(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.at = 0;
+                }
+                Ok(Err(())) => {
+                    return Err(std::io::Error::other("the source failed; upload abandoned"))
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Feeds the PUT body, always holding the latest chunk back until the source is known to be
+/// complete: a request can never finish on bytes that turn out to be wrong.
+struct HoldLast {
+    sender: SyncSender<Result<Vec<u8>, ()>>,
+    held: Option<Vec<u8>>,
+}
+
+impl HoldLast {
+    fn finish(&mut self) {
+        if let Some(last) = self.held.take() {
+            let _ = self.sender.send(Ok(last));
+        }
+    }
+
+    fn abort(&mut self) {
+        self.held = None;
+        let _ = self.sender.send(Err(()));
+    }
+}
+
+impl Write for HoldLast {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(previous) = self.held.replace(buf.to_vec()) {
+            self.sender
+                .send(Ok(previous))
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,235 @@
+//! Options of the `exist` plugin and its target URLs: `exist://host:port/db/path` (HTTP),
+//! `exist+https://host/db/path`, or with `--backend exist` a plain `http(s)://host/exist/rest/db/path`.
+//! Paths below the REST base are database paths; `/db` is put in front when missing.
+
+use std::{fmt, path::PathBuf};
+
+use ferry_plugin_api::{BackendError, ErrorKind, OptionKind, OptionSpec};
+use serde::Deserialize;
+
+/// The options, as ferry hands them over (TOML).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExistConfig {
+    /// The target URL.
+    pub location: String,
+    /// User for Basic authentication; none = eXist's guest (read-only).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Password (eXist's admin has an empty one on a fresh install).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The REST base below the server root.
+    #[serde(default = "default_rest_base")]
+    pub rest_base: String,
+    /// Seconds before connecting or waiting for an answer gives up.
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+    /// HTTP connections kept open (ferry sets it to --jobs).
+    #[serde(default = "default_connections")]
+    pub connections: usize,
+    /// PEM certificate authorities to trust instead of the system's (HTTPS).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Do not verify the server's certificate (HTTPS).
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+fn default_rest_base() -> String {
+    "/exist/rest".to_string()
+}
+
+fn default_timeout() -> u64 {
+    60
+}
+
+fn default_connections() -> usize {
+    4
+}
+
+impl fmt::Debug for ExistConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExistConfig")
+            .field("location", &self.location)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("rest_base", &self.rest_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The option schema.
+pub fn option_specs() -> Vec<OptionSpec> {
+    vec![
+        OptionSpec::new("location", OptionKind::STRING, "The target URL (set by ferry from the target).").required(),
+        OptionSpec::new("user", OptionKind::STRING, "User for Basic authentication (sent with every request); default the URL's, else eXist's guest."),
+        OptionSpec::new("password", OptionKind::STRING, "Password; default the URL's, $FERRY_PASSWORD, the remote's password_command or ~/.netrc.").secret(),
+        OptionSpec::new("rest_base", OptionKind::STRING, "The REST interface below the server root.").default_value("\"/exist/rest\""),
+        OptionSpec::new("timeout", OptionKind::DURATION_SECS, "Seconds before connecting or waiting for an answer gives up.").default_value("60"),
+        OptionSpec::new("connections", OptionKind::INTEGER, "HTTP connections kept open (parallel transfers); ferry sets it to --jobs.").default_value("4"),
+        OptionSpec::new("ca_file", OptionKind::PATH, "PEM file of certificate authorities to trust instead of the system's (HTTPS)."),
+        OptionSpec::new("insecure", OptionKind::BOOL, "Do not verify the server's certificate (HTTPS; warned about on every run).").default_value("false"),
+    ]
+}
+
+fn config_error(message: String) -> BackendError {
+    BackendError::new(ErrorKind::INVALID_CONFIG, message)
+}
+
+/// A parsed target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `http://host:port` or `https://…`.
+    pub origin: String,
+    /// `host:port`, for messages.
+    pub server: String,
+    /// The user from the URL.
+    pub user: Option<String>,
+    /// The password from the URL.
+    pub password: Option<String>,
+    /// Decoded segments of the database path, starting with `db`.
+    pub root: Vec<String>,
+}
+
+fn percent_decode(text: &str, shown: &str) -> Result<String, BackendError> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| {
+                    config_error(format!("`{shown}`: bad escape at `{}`", &text[i..]))
+                })?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| config_error(format!("`{shown}`: the path is not UTF-8")))
+}
+
+impl Endpoint {
+    /// Parses the target URL with the REST base `rest_base`.
+    pub fn parse(url: &str, rest_base: &str) -> Result<Self, BackendError> {
+        let shown = match url.split_once('@') {
+            Some((before, after)) if before.contains(':') && before.contains("://") => {
+                let (scheme, _) = before.split_once("://").unwrap_or((before, ""));
+                format!("{scheme}://…@{after}")
+            }
+            _ => url.to_string(),
+        };
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            config_error(format!(
+                "`{shown}` is not an eXist URL (exist://host:port/db/path)"
+            ))
+        })?;
+        let (http_scheme, default_port, path_includes_base) =
+            match scheme.to_ascii_lowercase().as_str() {
+                "exist" => ("http", 8080, false),
+                "exist+https" => ("https", 8443, false),
+                "http" => ("http", 80, true),
+                "https" => ("https", 443, true),
+                other => {
+                    return Err(config_error(format!(
+                        "`{shown}`: unknown scheme `{other}` (exist://, exist+https://)"
+                    )))
+                }
+            };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        let (userinfo, hostport) = match authority.rsplit_once('@') {
+            Some((info, hostport)) => (Some(info), hostport),
+            None => (None, authority),
+        };
+        let (user, password) = match userinfo {
+            None => (None, None),
+            Some(info) => match info.split_once(':') {
+                Some((u, p)) => (
+                    Some(percent_decode(u, &shown)?),
+                    Some(percent_decode(p, &shown)?),
+                ),
+                None => (Some(percent_decode(info, &shown)?), None),
+            },
+        };
+        if hostport.is_empty() {
+            return Err(config_error(format!("`{shown}`: no host")));
+        }
+        let server = if hostport.contains(':') && !hostport.ends_with(']') {
+            hostport.to_string()
+        } else {
+            format!("{hostport}:{default_port}")
+        };
+        let mut path = percent_decode(path, &shown)?;
+        if path_includes_base {
+            let base = rest_base.trim_end_matches('/');
+            path = match path.strip_prefix(base) {
+                Some(below) if below.is_empty() || below.starts_with('/') => below.to_string(),
+                _ => {
+                    return Err(config_error(format!(
+                        "`{shown}`: the path does not start with the REST base `{base}` (set the rest_base option)"
+                    )))
+                }
+            };
+        }
+        let mut root: Vec<String> = Vec::new();
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            if segment == "." || segment == ".." {
+                return Err(config_error(format!(
+                    "`{shown}`: the path may not contain `.` or `..`"
+                )));
+            }
+            root.push(segment.to_string());
+        }
+        if root.first().map(String::as_str) != Some("db") {
+            root.insert(0, "db".to_string());
+        }
+        Ok(Endpoint {
+            origin: format!("{http_scheme}://{server}"),
+            server,
+            user,
+            password,
+            root,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_forms() {
+        let e = Endpoint::parse(
+            "exist://admin@127.0.0.1:8080/db/my%20reports/",
+            "/exist/rest",
+        )
+        .unwrap();
+        assert_eq!(e.origin, "http://127.0.0.1:8080");
+        assert_eq!(e.root, ["db", "my reports"]);
+        assert_eq!(e.user.as_deref(), Some("admin"));
+        let e = Endpoint::parse("exist+https://h/reports", "/exist/rest").unwrap();
+        assert_eq!(
+            (e.origin.as_str(), e.root.clone()),
+            (
+                "https://h:8443",
+                vec!["db".to_string(), "reports".to_string()]
+            )
+        );
+        let e = Endpoint::parse("https://h/exist/rest/db/r", "/exist/rest").unwrap();
+        assert_eq!(
+            (e.origin.as_str(), e.root.clone()),
+            ("https://h:443", vec!["db".to_string(), "r".to_string()])
+        );
+        assert!(Endpoint::parse("https://h/other/db/r", "/exist/rest").is_err());
+        assert!(Endpoint::parse("exist://h/db/../x", "/exist/rest").is_err());
+        assert!(Endpoint::parse("ftp://h/db", "/exist/rest").is_err());
+    }
+}

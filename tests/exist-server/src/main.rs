@@ -1,0 +1,120 @@
+//! An eXist-db REST test server for ferry's tests, written to ../shared/specs/exist-rest.md §15
+//! (its README lists what it leaves out). Runs on its own:
+//! `cargo run -p ferry-exist-server -- --port 8080 --data /tmp/exist-data`.
+//!
+//! - [`paths`]: eXist's path normalisation and name encoding;
+//! - [`mime`]: its mime table;
+//! - [`store`]: collections and resources;
+//! - [`times`]: listing and HTTP date formats;
+//! - [`xml`]: listing, well-formedness, re-indenting;
+//! - [`handlers`]: GET, HEAD, PUT, DELETE, POST.
+
+mod handlers;
+mod mime;
+mod paths;
+mod store;
+mod times;
+mod xml;
+
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+
+/// An eXist-db REST test server (127.0.0.1 only).
+#[derive(Debug, Parser)]
+struct Args {
+    /// TCP port on 127.0.0.1 (0: any free port; the chosen one is printed)
+    #[arg(long)]
+    port: u16,
+    /// Where resource bytes are kept
+    #[arg(long)]
+    data: PathBuf,
+    /// The REST prefix
+    #[arg(long, default_value = "/exist/rest")]
+    prefix: String,
+    /// The password of `admin` (a fresh eXist has none)
+    #[arg(long, default_value = "")]
+    admin_password: String,
+    /// Another user with full rights, as NAME:PASSWORD (repeatable)
+    #[arg(long = "user", value_name = "NAME:PASSWORD")]
+    users: Vec<String>,
+    /// The offset of the server's clock in listings, e.g. +02:00 (default: Z)
+    #[arg(long, default_value = "Z", allow_hyphen_values = true)]
+    utc_offset: String,
+    /// Re-indent XML resources on GET, as eXist's serialiser changes their bytes
+    #[arg(long)]
+    reindent_xml: bool,
+    /// Test hook: GET and PUT of paths containing this text answer 500
+    #[arg(long, value_name = "TEXT")]
+    fail_path: Option<String>,
+}
+
+/// Settings the handlers read.
+pub struct Settings {
+    prefix: String,
+    users: BTreeMap<String, String>,
+    offset_minutes: i32,
+    reindent_xml: bool,
+    fail_path: Option<String>,
+}
+
+fn parse_offset(text: &str) -> Result<i32> {
+    if text == "Z" {
+        return Ok(0);
+    }
+    let (sign, rest) = match text.split_at(1) {
+        ("+", rest) => (1, rest),
+        ("-", rest) => (-1, rest),
+        _ => bail!("--utc-offset: expected Z or ±HH:MM, got `{text}`"),
+    };
+    let (h, m) = rest
+        .split_once(':')
+        .with_context(|| format!("--utc-offset: expected ±HH:MM, got `{text}`"))?;
+    Ok(sign * (h.parse::<i32>()? * 60 + m.parse::<i32>()?))
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let mut users = BTreeMap::from([("admin".to_string(), args.admin_password.clone())]);
+    for user in &args.users {
+        let (name, password) = user
+            .split_once(':')
+            .with_context(|| format!("--user {user}: expected NAME:PASSWORD"))?;
+        users.insert(name.to_string(), password.to_string());
+    }
+    let settings = Arc::new(Settings {
+        prefix: args.prefix.trim_end_matches('/').to_string(),
+        users,
+        offset_minutes: parse_offset(&args.utc_offset)?,
+        reindent_xml: args.reindent_xml,
+        fail_path: args.fail_path,
+    });
+    let store = Arc::new(Mutex::new(store::Store::new(&args.data).with_context(
+        || format!("cannot use the data directory {}", args.data.display()),
+    )?));
+    let server = Arc::new(
+        tiny_http::Server::http(("127.0.0.1", args.port))
+            .map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{}: {e}", args.port))?,
+    );
+    let port = server.server_addr().to_ip().map_or(args.port, |a| a.port());
+    println!("ready {port}");
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (server, store, settings) = (server.clone(), store.clone(), settings.clone());
+            std::thread::spawn(move || {
+                for request in server.incoming_requests() {
+                    handlers::handle(request, &store, &settings);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.join();
+    }
+    Ok(())
+}
