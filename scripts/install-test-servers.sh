@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the servers the integration suites start on 127.0.0.1: pure-ftpd (Debian), vsftpd
 # (Debian; it conflicts with pure-ftpd, so its package is only unpacked under target/) and
-# pyftpdlib (PyPI, with pyOpenSSL for its TLS handler). Idempotent: quick when all is present.
+# pyftpdlib (PyPI, with pyOpenSSL for its TLS handler), and exist-shell (PyPI), the third-party
+# eXist client that checks ferry's eXist test server. Idempotent: quick when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 servers=target/test-servers
@@ -26,6 +27,9 @@ fi
 
 if ! python3 -c 'import pyftpdlib, OpenSSL' 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check pyftpdlib pyopenssl
+fi
+if ! command -v exsh >/dev/null || ! python3 -c 'import exist_shell' 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check 'exist-shell==0.2.0'
 fi
 # The Unix account the FTP servers map their test user to (vsftpd logs in through PAM with it;
 # pure-ftpd's virtual user runs as it).

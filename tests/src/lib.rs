@@ -5,6 +5,7 @@
 //! The suites expect `cargo build --workspace` to have run first (`scripts/test.sh` does), so that
 //! `target/debug/ferry` and the plugin libraries beside it are current.
 
+pub mod exist;
 pub mod proxy;
 pub mod servers;
 

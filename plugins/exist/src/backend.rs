@@ -376,14 +376,33 @@ impl BackendImpl for ExistBackend {
         Ok(Entry::file(name, copied))
     }
 
-    /// DELETE; a missing document is NOT_FOUND.
+    /// DELETE of a document; missing is fine. A collection is refused (eXist would delete it
+    /// with everything in it): a HEAD first tells them apart — eXist answers a collection's
+    /// HEAD with a charset in its Content-Type, a document's without (exist-rest.md §6).
     fn delete(&self, path: &str) -> Result<(), BackendError> {
-        let response = self.send(Method::DELETE, path, "", |r| r)?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(self.fail("DELETE", path, &response))
+        let head = self.send(Method::HEAD, path, "", |r| r)?;
+        match head.status().as_u16() {
+            404 => return Ok(()),
+            200..=299 => {}
+            _ => return Err(self.fail("HEAD", path, &head)),
         }
+        let is_collection = head
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("charset"));
+        if is_collection {
+            return Err(BackendError::new(
+                ErrorKind::INVALID_INPUT,
+                format!(
+                    "eXist at {}: {} is a collection, not a document",
+                    self.endpoint.server,
+                    self.db_path(path)
+                ),
+            )
+            .with_context("path", path));
+        }
+        self.delete_any(path)
     }
 
     /// Creates the collection with its ancestors; an existing collection succeeds, a document in
@@ -408,7 +427,7 @@ impl BackendImpl for ExistBackend {
         let n = self.placeholders.fetch_add(1, Ordering::Relaxed);
         let placeholder = join(path, &format!(".ferry-mkdir-{}-{n}", std::process::id()));
         self.write(&placeholder, &mut std::io::empty(), Some(0), None)?;
-        self.delete(&placeholder)
+        self.delete_any(&placeholder)
     }
 
     /// DELETE, which eXist applies recursively; without `recursive` a non-empty collection is
@@ -430,9 +449,17 @@ impl BackendImpl for ExistBackend {
             }
             Ok(_) => {}
         }
-        match self.delete(path) {
-            Err(e) if e.kind == ErrorKind::NOT_FOUND => Ok(()),
-            other => other,
+        self.delete_any(path)
+    }
+}
+
+impl ExistBackend {
+    /// DELETE whatever is at `path` (recursively for a collection); missing is fine.
+    fn delete_any(&self, path: &str) -> Result<(), BackendError> {
+        let response = self.send(Method::DELETE, path, "", |r| r)?;
+        match response.status().as_u16() {
+            200..=299 | 404 => Ok(()),
+            _ => Err(self.fail("DELETE", path, &response)),
         }
     }
 }

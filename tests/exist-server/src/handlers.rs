@@ -305,11 +305,14 @@ fn put(request: &mut Request, store: &Mutex<Store>, segments: &[String]) -> Repl
         }
         store.new_blob_path()
     };
-    let size = match File::create(&blob)
-        .and_then(|mut file| std::io::copy(request.as_reader(), &mut file))
-    {
-        Ok(size) => size,
-        Err(_) => {
+    let announced = request.body_length();
+    let received =
+        File::create(&blob).and_then(|mut file| std::io::copy(request.as_reader(), &mut file));
+    let size = match received {
+        // A body that ends before its Content-Length is a broken upload (Jetty's EofException,
+        // a 500 in eXist); nothing is stored.
+        Ok(size) if announced.is_none_or(|length| length as u64 == size) => size,
+        _ => {
             let _ = std::fs::remove_file(&blob);
             return empty(500);
         }

@@ -1,0 +1,136 @@
+//! The plugin-api conformance suite through the `exist` plugin against the eXist REST test
+//! server: odd names (spaces, `+`, `&`, non-ASCII, a literal `%20`), empty files, a binary over
+//! 64 MiB streamed, atomic writes on short and long sources; plus how the plugin meets errors.
+
+use ferry::{
+    backend::Backend,
+    plugins::{Registry, SearchPath},
+};
+use ferry_plugin_api::{conformance, Capabilities, ErrorKind};
+use ferry_tests::{exist::ExistServer, workspace_plugin_dir};
+
+fn open(options: &toml::Table) -> Result<Backend, ferry_plugin_api::BackendError> {
+    let registry = Registry::new(SearchPath::only([workspace_plugin_dir()]));
+    Backend::open(registry.get("exist").unwrap(), options, "exist test")
+}
+
+#[test]
+fn the_exist_plugin_passes_conformance() {
+    let server = ExistServer::start();
+    // The root collection /db always exists; the suite works in a fresh collection below it.
+    let backend = open(&server.options("")).unwrap();
+    let capabilities = backend.capabilities();
+    for needed in [
+        Capabilities::CHANGE_TOKEN,
+        Capabilities::REJECTS_MALFORMED_XML,
+        Capabilities::APPROXIMATE_SIZES,
+    ] {
+        assert!(capabilities.contains(needed), "{capabilities:?}");
+    }
+    let options = conformance::Options {
+        large_file_size: 64 * 1024 * 1024 + 4097,
+        ..conformance::Options::default()
+    };
+    let report = conformance::run(backend.as_box(), &options);
+    report.assert_ok();
+    for check in [
+        "large-file-streamed",
+        "names-with-spaces-unicode-and-punctuation",
+        "failed-source-commits-nothing",
+    ] {
+        assert!(report.passed(check), "{check}:\n{report}");
+    }
+    let listed = server.names("/db/ferry-conformance");
+    assert!(listed.is_empty(), "the suite cleans up: {listed:?}");
+}
+
+#[test]
+fn names_are_encoded_once_and_listed_decoded() {
+    let server = ExistServer::start();
+    let backend = open(&server.options("names")).unwrap();
+    for name in [
+        "with space.xml",
+        "plus+and&amp.txt",
+        "Grüße.txt",
+        "percent%20literal.txt",
+    ] {
+        let content: &'static [u8] = if name.ends_with(".xml") {
+            b"<a/>"
+        } else {
+            b"x"
+        };
+        backend
+            .write(name, content, Some(content.len() as u64), None)
+            .unwrap();
+    }
+    assert_eq!(
+        server.names("/db/names"),
+        [
+            "Gr%C3%BC%C3%9Fe.txt",
+            "percent%2520literal.txt",
+            "plus+and&amp.txt",
+            "with%20space.xml"
+        ]
+    );
+    let mut listed: Vec<String> = backend
+        .list("")
+        .unwrap()
+        .entries
+        .iter()
+        .map(|e| e.name.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            "Grüße.txt",
+            "percent%20literal.txt",
+            "plus+and&amp.txt",
+            "with space.xml"
+        ]
+    );
+}
+
+#[test]
+fn errors_are_classified() {
+    let server = ExistServer::start();
+    let mut options = server.options("e");
+    options.insert("password".into(), "wrong".into());
+    let error = open(&options).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::AUTH, "{error:?}");
+    assert!(
+        error.message.contains("wrong user or password"),
+        "{}",
+        error.message
+    );
+
+    let backend = open(&server.options("e")).unwrap();
+    let bad: &'static [u8] = b"<a><b></a>";
+    let error = backend
+        .write("bad.xml", bad, Some(bad.len() as u64), None)
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::REJECTED, "{error:?}");
+    assert!(
+        error.message.contains("not well-formed XML"),
+        "{}",
+        error.message
+    );
+    let error = backend.open_read("query.xq", 0).map(|_| ()).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::UNSUPPORTED);
+    assert!(error.message.contains("runs on GET"), "{}", error.message);
+
+    let port = server.port;
+    drop(server);
+    let mut options = toml::Table::new();
+    options.insert(
+        "location".into(),
+        format!("exist://admin@127.0.0.1:{port}/db/x").into(),
+    );
+    let error = open(&options).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::CONNECTION, "{error:?}");
+    assert!(
+        error.message.contains("cannot connect"),
+        "{}",
+        error.message
+    );
+}
