@@ -133,7 +133,10 @@ fn dispatch(
         Method::Head => head(store, segments),
         Method::Put if !known_user => challenge(),
         Method::Put if failing => empty(500),
-        Method::Put => put(request, store, segments),
+        Method::Put => {
+            std::thread::sleep(std::time::Duration::from_millis(settings.put_delay_ms));
+            put(request, store, segments)
+        }
         Method::Delete if !known_user => challenge(),
         Method::Delete => delete(store, segments),
         Method::Post => post(request, store, segments, &path, known_user),

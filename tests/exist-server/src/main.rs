@@ -52,6 +52,9 @@ struct Args {
     /// Test hook: GET and PUT of paths containing this text answer 500
     #[arg(long, value_name = "TEXT")]
     fail_path: Option<String>,
+    /// Test hook: every PUT waits this long before answering
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    put_delay_ms: u64,
 }
 
 /// Settings the handlers read.
@@ -61,6 +64,7 @@ pub struct Settings {
     offset_minutes: i32,
     reindent_xml: bool,
     fail_path: Option<String>,
+    put_delay_ms: u64,
 }
 
 fn parse_offset(text: &str) -> Result<i32> {
@@ -93,6 +97,7 @@ fn main() -> Result<()> {
         offset_minutes: parse_offset(&args.utc_offset)?,
         reindent_xml: args.reindent_xml,
         fail_path: args.fail_path,
+        put_delay_ms: args.put_delay_ms,
     });
     let store = Arc::new(Mutex::new(store::Store::new(&args.data).with_context(
         || format!("cannot use the data directory {}", args.data.display()),

@@ -1,0 +1,399 @@
+//! Every example of the exsh sync documentation (../shared/seeds/exsh-sync.md) with ferry
+//! against the eXist REST test server, through a named remote `mydata:`: push, pull, --dry-run,
+//! a push into a subcollection that does not exist yet, --delete, --force, --allow-malformed,
+//! --fail-fast, --checkpoint-every; conflicts both ways; push-pull-push on a server that
+//! re-serialises XML; a killed push that resumes; and the errors (wrong password, server down,
+//! a 500 on one file).
+
+use std::time::{Duration, Instant};
+
+use ferry_tests::{exist::ExistServer, servers::PASSWORD, *};
+
+fn counts(
+    up: u32,
+    down: u32,
+    unchanged: u32,
+    conflicts: u32,
+    invalid: u32,
+    deleted: u32,
+) -> String {
+    let word = if conflicts == 1 {
+        "conflict"
+    } else {
+        "conflicts"
+    };
+    format!("{up} uploaded, {down} downloaded, {unchanged} unchanged, {conflicts} {word}, {invalid} invalid, {deleted} deleted, 0 failed")
+}
+
+/// A pair whose config names the server `mydata` (the whole database, as exsh's nick).
+fn setup(server: &ExistServer) -> Pair {
+    let pair = Pair::new();
+    let config = pair.root.path().join("config/ferry");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        format!("[remotes.mydata]\nurl = \"{}\"\n", server.url("")),
+    )
+    .unwrap();
+    put(&pair.src, "a.xml", b"<report><title>A</title></report>");
+    put(&pair.src, "b.txt", b"plain text");
+    put(&pair.src, "sub/c.json", b"{\"c\": 1}");
+    pair
+}
+
+fn ferry_in(pair: &Pair, args: &[&str]) -> Run {
+    pair.ferry_with_password(args)
+}
+
+#[test]
+fn push_pull_and_the_documented_options() {
+    let server = ExistServer::start();
+    let pair = setup(&server);
+    let reports = pair.src.to_str().unwrap().to_string();
+    put(&pair.src, "bad.xml", b"<report><unclosed></report>");
+    let bad =
+        "! bad.xml (not well-formed XML: line 1, column 19: expected 'unclosed' tag, not 'report')";
+
+    // Preview what a push would do: nothing is written, on the server or in the state.
+    ferry_in(&pair, &["sync", "--dry-run", &reports, "mydata:reports"]).expect(
+        3,
+        &[
+            &format!("(dry run) {bad}"),
+            "(dry run) + sub/ (new collection)",
+            "(dry run) ↑ a.xml (new)",
+            "(dry run) ↑ b.txt (new)",
+            "(dry run) ↑ sub/c.json (new)",
+        ],
+        &format!("(dry run) {}", counts(3, 0, 0, 0, 1, 0)),
+    );
+    assert_eq!(server.get("/db/reports").status, 404);
+
+    // Push local reports/ to the server; the malformed file is skipped and counted.
+    ferry_in(
+        &pair,
+        &[
+            "sync",
+            "--checkpoint-every",
+            "1",
+            &reports,
+            "mydata:reports",
+        ],
+    )
+    .expect(
+        3,
+        &[
+            bad,
+            "+ sub/ (new collection)",
+            "↑ a.xml (new)",
+            "↑ b.txt (new)",
+            "↑ sub/c.json (new)",
+        ],
+        &counts(3, 0, 0, 0, 1, 0),
+    );
+    assert_eq!(server.names("/db/reports"), ["a.xml", "b.txt", "sub/"]);
+    assert_eq!(server.get("/db/reports/b.txt").body, b"plain text");
+    assert_eq!(
+        server.get("/db/reports/a.xml").header("content-type"),
+        Some("application/xml; charset=UTF-8"),
+        "stored as XML"
+    );
+    assert_eq!(
+        server.get("/db/reports/sub/c.json").header("content-type"),
+        Some("application/json"),
+        "stored as binary"
+    );
+    // Nothing changed: nothing to do (the server's versions were read back at the end).
+    ferry_in(&pair, &["sync", "-v", &reports, "mydata:reports"]).expect(
+        3,
+        &[
+            bad,
+            "= a.xml (unchanged)",
+            "= b.txt (unchanged)",
+            "= sub/c.json (unchanged)",
+        ],
+        &counts(0, 0, 3, 0, 1, 0),
+    );
+    // --allow-malformed uploads without checking; eXist itself refuses the document.
+    let run = ferry_in(
+        &pair,
+        &["sync", "--allow-malformed", &reports, "mydata:reports"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("! bad.xml (failed: eXist at 127.0.0.1:")
+            && run
+                .stdout
+                .contains("PUT /db/reports/bad.xml: not well-formed XML (the server refused it))"),
+        "{}",
+        run.stdout
+    );
+    std::fs::remove_file(pair.src.join("bad.xml")).unwrap();
+
+    // Pull the server's reports collection into another directory.
+    let pulled = pair.root.path().join("pulled");
+    let pulled_str = pulled.to_str().unwrap().to_string();
+    ferry_in(&pair, &["sync", "mydata:reports", &pulled_str]).expect(
+        0,
+        &[
+            "+ sub/ (new directory)",
+            "↓ a.xml (new)",
+            "↓ b.txt (new)",
+            "↓ sub/c.json (new)",
+        ],
+        &counts(0, 3, 0, 0, 0, 0),
+    );
+    assert_eq!(tree(&pulled), tree(&pair.src));
+
+    // Push into a subcollection path that does not exist yet.
+    ferry_in(&pair, &["sync", &reports, "mydata:data/reports"]).expect(
+        0,
+        &[
+            "+ sub/ (new collection)",
+            "↑ a.xml (new)",
+            "↑ b.txt (new)",
+            "↑ sub/c.json (new)",
+        ],
+        &counts(3, 0, 0, 0, 0, 0),
+    );
+    assert_eq!(server.names("/db/data"), ["reports/"]);
+    assert_eq!(server.names("/db/data/reports/sub"), ["c.json"]);
+
+    // Push and remove remote files deleted locally.
+    std::fs::remove_file(pair.src.join("b.txt")).unwrap();
+    ferry_in(&pair, &["sync", "--delete", &reports, "mydata:reports"]).expect(
+        0,
+        &["✗ b.txt (deleted)"],
+        &counts(0, 0, 2, 0, 0, 1),
+    );
+    assert_eq!(server.names("/db/reports"), ["a.xml", "sub/"]);
+
+    // Force a full push.
+    ferry_in(&pair, &["sync", "--force", &reports, "mydata:reports"]).expect(
+        0,
+        &["↑ a.xml (modified)", "↑ sub/c.json (modified)"],
+        &counts(2, 0, 0, 0, 0, 0),
+    );
+}
+
+#[test]
+fn conflicts_push_and_pull() {
+    let server = ExistServer::start();
+    let pair = setup(&server);
+    let reports = pair.src.to_str().unwrap().to_string();
+    assert_eq!(
+        ferry_in(&pair, &["sync", &reports, "mydata:reports"]).code,
+        0
+    );
+
+    // Push: both sides changed → skipped, reported, exit 3; the server keeps its edit.
+    server.put(
+        "/db/reports/a.xml",
+        "application/xml",
+        b"<report>server edit</report>",
+    );
+    put(&pair.src, "a.xml", b"<report>local edit</report>");
+    // Only the server changed b.txt: a push never overwrites it.
+    server.put("/db/reports/b.txt", "text/plain", b"server edit of b");
+    ferry_in(&pair, &["sync", &reports, "mydata:reports"]).expect(
+        3,
+        &[
+            "! a.xml (conflict: changed on both sides)",
+            "! b.txt (conflict: destination changed since last sync)",
+        ],
+        &counts(0, 0, 1, 2, 0, 0),
+    );
+    assert_eq!(
+        server.get("/db/reports/a.xml").body,
+        b"<report>server edit</report>"
+    );
+    assert_eq!(server.get("/db/reports/b.txt").body, b"server edit of b");
+
+    // Pull (the same pair, the other way): a.xml changed on both sides → conflict; b.txt only
+    // on the server → downloaded.
+    ferry_in(&pair, &["sync", "mydata:reports", &reports]).expect(
+        3,
+        &[
+            "! a.xml (conflict: changed on both sides)",
+            "↓ b.txt (modified)",
+        ],
+        &counts(0, 1, 1, 1, 0, 0),
+    );
+    assert_eq!(
+        std::fs::read(pair.src.join("a.xml")).unwrap(),
+        b"<report>local edit</report>"
+    );
+    assert_eq!(
+        std::fs::read(pair.src.join("b.txt")).unwrap(),
+        b"server edit of b"
+    );
+    // --force on pull takes the server's version.
+    let run = ferry_in(&pair, &["sync", "--force", "mydata:reports", &reports]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        std::fs::read(pair.src.join("a.xml")).unwrap(),
+        b"<report>server edit</report>"
+    );
+}
+
+#[test]
+fn fail_fast_stops_and_the_next_run_resumes() {
+    let server = ExistServer::start();
+    let pair = setup(&server);
+    let reports = pair.src.to_str().unwrap().to_string();
+    put(&pair.src, "m1.xml", b"<a>");
+    let run = ferry_in(
+        &pair,
+        &["sync", "--fail-fast", "-j", "1", &reports, "mydata:reports"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("stopped by --fail-fast"),
+        "{}",
+        run.stdout
+    );
+    std::fs::write(pair.src.join("m1.xml"), b"<a/>").unwrap();
+    let run = ferry_in(&pair, &["sync", "--fail-fast", &reports, "mydata:reports"]);
+    assert_eq!(run.code, 0, "{} {}", run.stdout, run.stderr);
+    assert_eq!(
+        server.names("/db/reports"),
+        ["a.xml", "b.txt", "m1.xml", "sub/"]
+    );
+}
+
+#[test]
+fn push_pull_push_transfers_nothing_although_exist_reserialises_xml() {
+    let server = ExistServer::start_with(&["--reindent-xml"]);
+    let pair = setup(&server);
+    let reports = pair.src.to_str().unwrap().to_string();
+    assert_eq!(
+        ferry_in(&pair, &["sync", &reports, "mydata:reports"]).code,
+        0
+    );
+    // The local copy goes; the pull brings back eXist's serialisation, not the bytes pushed.
+    std::fs::remove_file(pair.src.join("a.xml")).unwrap();
+    ferry_in(&pair, &["sync", "mydata:reports", &reports]).expect(
+        0,
+        &["↓ a.xml (new)"],
+        &counts(0, 1, 2, 0, 0, 0),
+    );
+    let pulled = std::fs::read_to_string(pair.src.join("a.xml")).unwrap();
+    assert_eq!(pulled, "<report>\n    <title>A</title>\n</report>\n");
+    // Each side is compared with its own past: nothing moves either way.
+    for direction in [
+        [reports.as_str(), "mydata:reports"],
+        ["mydata:reports", reports.as_str()],
+    ] {
+        ferry_in(&pair, &["sync", direction[0], direction[1]]).expect(
+            0,
+            &[],
+            &counts(0, 0, 3, 0, 0, 0),
+        );
+    }
+}
+
+#[test]
+fn a_killed_push_resumes_without_re_uploading_finished_files() {
+    let server = ExistServer::start_with(&["--put-delay-ms", "25"]);
+    let pair = setup(&server);
+    for i in 0..150 {
+        put(
+            &pair.src,
+            &format!("many/f{i:03}.txt"),
+            format!("file {i}").as_bytes(),
+        );
+    }
+    let reports = pair.src.to_str().unwrap().to_string();
+    let mut child = KillOnDrop(
+        pair.command(&["sync", "-j", "2", &reports, "mydata:reports"])
+            .env("FERRY_PASSWORD", PASSWORD)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let stored = || {
+        let answer = server.get("/db/reports/many");
+        if answer.status == 200 {
+            server.names("/db/reports/many").len()
+        } else {
+            0
+        }
+    };
+    while stored() < 40 {
+        assert!(Instant::now() < deadline, "the push did not get going");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the push ended too early"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = stored();
+    assert!(before < 150, "killed part-way ({before} stored)");
+    let run = ferry_in(&pair, &["sync", &reports, "mydata:reports"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let uploaded = run.lines.iter().filter(|l| l.starts_with('↑')).count();
+    // Finished files are skipped; at most the two uploads under way at the kill are redone.
+    assert!(
+        uploaded <= 153 - before && uploaded >= 150 - before,
+        "{uploaded} uploaded after {before} were stored"
+    );
+    assert_eq!(stored(), 150);
+    ferry_in(&pair, &["sync", &reports, "mydata:reports"]).expect(
+        0,
+        &[],
+        &counts(0, 0, 153, 0, 0, 0),
+    );
+}
+
+#[test]
+fn errors_before_and_during_a_run() {
+    let server = ExistServer::start_with(&["--fail-path", "broken"]);
+    let pair = setup(&server);
+    let reports = pair.src.to_str().unwrap().to_string();
+    // A wrong password: one line, exit 2, nothing transferred.
+    let output = pair
+        .command(&["sync", &reports, "mydata:reports"])
+        .env("FERRY_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    let run = Run::from(output);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("ferry: error: mydata:reports"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("wrong user or password"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.get("/db/reports").status, 404);
+    // A 500 on one file: that file fails, the others go, exit 1.
+    put(&pair.src, "broken.txt", b"the server fails on this one");
+    let run = ferry_in(
+        &pair,
+        &["sync", "--retries", "1", &reports, "mydata:reports"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.lines.iter().any(
+            |l| l.starts_with("! broken.txt (failed: eXist at 127.0.0.1:")
+                && l.ends_with("PUT /db/reports/broken.txt: server error 500)")
+        ),
+        "{:?}",
+        run.lines
+    );
+    assert_eq!(server.names("/db/reports"), ["a.xml", "b.txt", "sub/"]);
+    // The server is down: a clear error, exit 2.
+    drop(server);
+    let run = ferry_in(&pair, &["sync", &reports, "mydata:reports"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("cannot connect"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
