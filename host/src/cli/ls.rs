@@ -62,11 +62,15 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<ExitCode> {
             entry: root,
         });
     }
+    // eXist lists no sizes: show `?` rather than a made-up 0.
+    let sizes_known = !backend
+        .capabilities()
+        .contains(ferry_plugin_api::Capabilities::APPROXIMATE_SIZES);
     if args.tree {
-        print_tree(&target.label, &listed)?;
+        print_tree(&target.label, &listed, sizes_known)?;
     } else {
         for item in &listed {
-            crate::outln!("{}", format_line(item, args.long));
+            crate::outln!("{}", format_line(item, args.long, sizes_known));
         }
     }
     Ok(if failed {
@@ -131,12 +135,12 @@ fn walk(
     }
 }
 
-fn format_line(item: &Listed, long: bool) -> String {
+fn format_line(item: &Listed, long: bool, sizes_known: bool) -> String {
     let entry = &item.entry;
-    let size = if entry.is_file() {
-        entry.size.to_string()
-    } else {
-        "-".to_string()
+    let size = match (entry.is_file(), sizes_known) {
+        (true, true) => entry.size.to_string(),
+        (true, false) => "?".to_string(),
+        (false, _) => "-".to_string(),
     };
     let name = display_name(&item.path, entry);
     if long {
@@ -162,7 +166,7 @@ fn display_name(path: &str, entry: &Entry) -> String {
     }
 }
 
-fn print_tree(label: &str, listed: &[Listed]) -> std::io::Result<()> {
+fn print_tree(label: &str, listed: &[Listed], sizes_known: bool) -> std::io::Result<()> {
     crate::outln!("{label}");
     // open[level]: does the ancestor at `level` have siblings still to come (draw a `│`)?
     let mut open: Vec<bool> = Vec::new();
@@ -177,7 +181,7 @@ fn print_tree(label: &str, listed: &[Listed]) -> std::io::Result<()> {
             .map(|&more| if more { "│   " } else { "    " })
             .collect();
         let name = item.path.rsplit('/').next().unwrap_or(&item.path);
-        let size = if item.entry.is_file() {
+        let size = if item.entry.is_file() && sizes_known {
             format!("  ({})", human_bytes(item.entry.size))
         } else {
             String::new()
