@@ -397,3 +397,30 @@ fn errors_before_and_during_a_run() {
     assert!(run.stderr.contains("cannot connect"), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }
+
+#[test]
+fn a_server_clock_with_an_offset_causes_no_false_changes() {
+    let server = ExistServer::start_with(&["--utc-offset", "-04:00"]);
+    let pair = setup(&server);
+    let reports = pair.src.to_str().unwrap().to_string();
+    assert_eq!(
+        ferry_in(&pair, &["sync", &reports, "mydata:reports"]).code,
+        0
+    );
+    assert!(server.get("/db/reports").text().contains("-04:00\" owner="));
+    ferry_in(&pair, &["sync", &reports, "mydata:reports"]).expect(
+        0,
+        &[],
+        &counts(0, 0, 3, 0, 0, 0),
+    );
+    let listing = pair.ferry_with_password(&["ls", "--long", &server.url("reports")]);
+    assert_eq!(listing.code, 0, "{}", listing.stderr);
+    assert!(
+        listing
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("file") && l.contains("?  20") && l.ends_with("a.xml")),
+        "sizes unknown, times converted to UTC:\n{}",
+        listing.stdout
+    );
+}
