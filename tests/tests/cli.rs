@@ -66,7 +66,7 @@ fn plugins_info_shows_the_options() {
         err.starts_with("ferry: error: no `nosuch` backend plugin found"),
         "{err}"
     );
-    assert!(err.contains("installed: ftp, ftps, local"), "{err}");
+    assert!(err.contains("installed: exist, ftp, ftps, local"), "{err}");
 }
 
 #[test]

@@ -424,3 +424,74 @@ fn a_server_clock_with_an_offset_causes_no_false_changes() {
         listing.stdout
     );
 }
+
+#[test]
+fn bisync_with_exist_keeps_both_by_copying() {
+    let server = ExistServer::start();
+    let pair = setup(&server);
+    let local = pair.src.to_str().unwrap().to_string();
+    let bisync = |extra: &[&str]| {
+        ferry_in(
+            &pair,
+            &[&["bisync"], extra, &[local.as_str(), "mydata:shared"]].concat(),
+        )
+    };
+    bisync(&[]).expect(
+        0,
+        &[
+            "+ sub/ (new collection on remote)",
+            "↑ a.xml (new)",
+            "↑ b.txt (new)",
+            "↑ sub/c.json (new)",
+        ],
+        &counts(3, 0, 0, 0, 0, 0),
+    );
+    // Edits on both sides. The local one is dated newer, so it keeps the name and eXist's
+    // version is kept aside — by a copy, as eXist cannot rename.
+    put(&pair.src, "b.txt", b"local edit");
+    set_mtime(&pair.src, "b.txt", 4_000_000_000);
+    server.put("/db/shared/b.txt", "text/plain", b"server edit, longer");
+    server.put("/db/shared/new-on-server.txt", "text/plain", b"hello");
+    let run = bisync(&["--resolve", "keep-both"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.lines.contains(&"↓ new-on-server.txt (new)".to_string()),
+        "{:?}",
+        run.lines
+    );
+    assert_eq!(server.get("/db/shared/b.txt").body, b"local edit");
+    assert_eq!(
+        std::fs::read(pair.src.join("b.txt")).unwrap(),
+        b"local edit"
+    );
+    let aside: Vec<String> = server
+        .names("/db/shared")
+        .into_iter()
+        .filter(|n| n.starts_with("b.conflict-remote-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{:?}", server.names("/db/shared"));
+    assert_eq!(
+        server.get(&format!("/db/shared/{}", aside[0])).body,
+        b"server edit, longer"
+    );
+    assert_eq!(
+        std::fs::read(pair.src.join(&aside[0])).unwrap(),
+        b"server edit, longer"
+    );
+    // Everything is recorded: the next bisync has nothing to do.
+    let again = bisync(&[]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert!(
+        again.summary.starts_with("0 uploaded, 0 downloaded"),
+        "{}",
+        again.stdout
+    );
+    // A deletion on eXist is carried over.
+    assert_eq!(
+        server.request("DELETE", "/db/shared/sub", None, b"").status,
+        200
+    );
+    let run = bisync(&[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(!pair.src.join("sub").exists());
+}

@@ -63,13 +63,35 @@ pub fn copy_file(
     retries: u32,
     run_bytes: &Arc<AtomicU64>,
 ) -> Result<Copied, BackendError> {
+    copy_file_as(
+        source,
+        destination,
+        (path, path),
+        size,
+        mtime_ns,
+        retries,
+        run_bytes,
+    )
+}
+
+/// [`copy_file`] from `paths.0` to another name, `paths.1` (the two sides may be one: a copy
+/// within a backend that cannot rename).
+pub fn copy_file_as(
+    source: &Side,
+    destination: &Side,
+    paths: (&str, &str),
+    size: u64,
+    mtime_ns: Option<i64>,
+    retries: u32,
+    run_bytes: &Arc<AtomicU64>,
+) -> Result<Copied, BackendError> {
     let mut attempt = 0;
     loop {
         let attempt_bytes = Arc::new(AtomicU64::new(0));
         let result = copy_once(
             source,
             destination,
-            path,
+            paths,
             size,
             mtime_ns,
             &attempt_bytes,
@@ -97,13 +119,13 @@ fn backoff(attempt: u32) -> Duration {
 fn copy_once(
     source: &Side,
     destination: &Side,
-    path: &str,
+    (from_path, to_path): (&str, &str),
     size: u64,
     mtime_ns: Option<i64>,
     attempt_bytes: &Arc<AtomicU64>,
     run_bytes: &Arc<AtomicU64>,
 ) -> Result<Copied, BackendError> {
-    let reader = source.backend.open_read(path, 0)?;
+    let reader = source.backend.open_read(from_path, 0)?;
     let hasher = Arc::new(Mutex::new(Sha256::new()));
     let tap = Tap {
         inner: reader,
@@ -117,7 +139,7 @@ fn copy_once(
     let expected = (!source.can(ferry_plugin_api::Capabilities::APPROXIMATE_SIZES)).then_some(size);
     let entry = destination
         .backend
-        .write(path, tap, expected, settable_mtime)?;
+        .write(to_path, tap, expected, settable_mtime)?;
     let digest = std::mem::take(&mut *hasher.lock().expect("hasher")).finalize();
     Ok(Copied {
         entry,

@@ -7,7 +7,7 @@
 
 mod copy;
 
-pub use copy::{copy_file, Copied};
+pub use copy::{copy_file, copy_file_as, Copied};
 
 use std::{
     sync::{
@@ -18,6 +18,7 @@ use std::{
 };
 
 use anyhow::Result;
+use ferry_plugin_api::{BackendError, Capabilities};
 
 use crate::{
     plan::{compare, Action, Plan, Reason, Which},
@@ -572,12 +573,10 @@ impl Run<'_, '_> {
             why,
             how: &how,
         });
-        if let Err(error) =
-            self.unless_dry(|| self.executor.side(loser).backend.rename(path, aside))
-        {
+        if let Err(error) = self.unless_dry(|| self.set_aside(loser, path, aside)) {
             self.fail(
                 path,
-                &format!("cannot keep both: renaming to {aside}: {error}"),
+                &format!("cannot keep both: keeping it as {aside}: {error}"),
             );
             return;
         }
@@ -598,6 +597,26 @@ impl Run<'_, '_> {
         if self.transfer(aside, Reason::New, size_of(loser), winner) && !winner_is_dir {
             self.transfer(path, Reason::Modified, size_of(winner), loser);
         }
+    }
+
+    /// Moves the loser of a kept-both conflict to `aside` on its own side: a rename, or a copy
+    /// where the backend cannot rename (eXist); the original name is overwritten next anyway.
+    fn set_aside(&self, loser: Which, path: &str, aside: &str) -> Result<(), BackendError> {
+        let side = self.executor.side(loser);
+        if side.can(Capabilities::RENAME) {
+            return side.backend.rename(path, aside);
+        }
+        let node = self.executor.tree(loser).nodes.get(path);
+        copy_file_as(
+            side,
+            side,
+            (path, aside),
+            node.map_or(0, |n| n.size),
+            node.and_then(|n| n.mtime_ns),
+            self.executor.options.retries,
+            &self.run_bytes,
+        )
+        .map(|_| ())
     }
 
     fn remove_dir_if_empty(&self, path: &str, on: Which) {
