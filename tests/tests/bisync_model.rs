@@ -43,6 +43,16 @@ fn files(dir: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// `a/b/c` → `a/b`, `a`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    let mut at = path;
+    std::iter::from_fn(move || {
+        let (parent, _) = at.rsplit_once('/')?;
+        at = parent;
+        Some(parent)
+    })
+}
+
 struct Model {
     pair: Pair,
     /// What both sides agreed on after the last run, by path.
@@ -111,10 +121,16 @@ impl Model {
                 let in_sync_before = self.synced.get(path) == Some(content);
                 let other_changed = other.get(path) != Some(content);
                 let other_touched = other.get(path) != self.synced.get(path);
+                // A directory the other side deleted while this side added or changed something
+                // below it is one conflict; a strategy picking the deleting side discards it all.
+                let below_a_dir_deleted_there = ancestors(path).any(|dir| {
+                    let inside = |k: &String| k.starts_with(&format!("{dir}/"));
+                    self.synced.keys().any(inside) && !other.keys().any(inside)
+                });
                 let may_go = if in_sync_before {
                     other_changed
                 } else {
-                    picks_a_side && other_touched
+                    picks_a_side && (other_touched || below_a_dir_deleted_there)
                 };
                 prop_assert!(
                     may_go || survivors.contains(&content),
