@@ -1,11 +1,17 @@
 //! Executing a plan: bookkeeping actions first, then what resolved conflicts clear away or keep
 //! aside, then directories (parents first), transfers and deletions on a pool of `jobs` workers,
 //! then empty directories (deepest first). Actions name the side they write to, so one executor
-//! serves one-way runs and bisyncs. Every completed
-//! action is appended to the baseline journal at once; `--fail-fast` and Ctrl-C stop the pool
-//! from taking new work, and the state is compacted whatever happened.
+//! serves one-way runs and bisyncs. Every completed action is appended to the baseline journal
+//! at once; `--fail-fast` and Ctrl-C stop the pool from taking new work, and the state is
+//! compacted whatever happened.
+//!
+//! - [`copy`]: one file between two backends, hashed and counted, with retries;
+//! - `conflicts`: the steps of settled bisync conflicts (clear, keep both);
+//! - `pending`: versions read back at the end of the run.
 
+mod conflicts;
 mod copy;
+mod pending;
 
 pub use copy::{copy_file, copy_file_as, Copied};
 
@@ -18,7 +24,6 @@ use std::{
 };
 
 use anyhow::Result;
-use ferry_plugin_api::{BackendError, Capabilities};
 
 use crate::{
     plan::{compare, Action, Plan, Reason, Which},
@@ -165,7 +170,7 @@ impl<'a> Executor<'a> {
                 }
             }
             let mut session = state.into_inner().expect("state");
-            fill_pending(
+            pending::fill_pending(
                 self,
                 &mut session,
                 &run.pending.into_inner().expect("pending"),
@@ -511,114 +516,6 @@ impl Run<'_, '_> {
         }
     }
 
-    /// Removes a file or a whole directory tree in the way of a resolved conflict.
-    fn clear(&self, path: &str, on: Which, dir: bool) {
-        let backend = self.executor.side(on).backend;
-        let result = self.unless_dry(|| {
-            if dir {
-                backend.rmdir(path, true)
-            } else {
-                backend.delete(path)
-            }
-        });
-        match result {
-            Ok(()) => {
-                self.report(Event::Deleted {
-                    path,
-                    dir,
-                    side: self.executor.side_name(on),
-                });
-                self.remember(path, None);
-                if dir {
-                    self.forget_below(path);
-                }
-            }
-            Err(error) => self.fail(path, &error),
-        }
-    }
-
-    /// Drops the records of everything below the directory `dir`.
-    fn forget_below(&self, dir: &str) {
-        let below: Vec<String> = match &self.state {
-            Some(state) => {
-                let prefix = format!("{dir}/");
-                state
-                    .lock()
-                    .expect("state")
-                    .baseline
-                    .records
-                    .range(prefix.clone()..)
-                    .take_while(|(path, _)| path.starts_with(&prefix))
-                    .map(|(path, _)| path.clone())
-                    .collect()
-            }
-            None => return,
-        };
-        for path in below {
-            self.remember(&path, None);
-        }
-    }
-
-    /// Keeps both versions of a conflicting file: the loser moves aside on its own side and is
-    /// copied across under that name, then the winner is copied over the original name. Each
-    /// step only starts when the one before it worked, so nothing is overwritten unkept.
-    fn keep_both(&self, path: &str, winner: Which, aside: &str, why: &str) {
-        let loser = winner.other();
-        let how = format!(
-            "kept both: the {} version is now {aside}",
-            self.executor.side_name(loser).unwrap_or("other")
-        );
-        self.report(Event::Resolved {
-            path,
-            why,
-            how: &how,
-        });
-        if let Err(error) = self.unless_dry(|| self.set_aside(loser, path, aside)) {
-            self.fail(
-                path,
-                &format!("cannot keep both: keeping it as {aside}: {error}"),
-            );
-            return;
-        }
-        let size_of = |which: Which| {
-            self.executor
-                .tree(which)
-                .nodes
-                .get(path)
-                .map_or(0, |n| n.size)
-        };
-        let winner_is_dir = self
-            .executor
-            .tree(winner)
-            .nodes
-            .get(path)
-            .is_some_and(Node::is_dir);
-        // A directory that wins the name is created and filled by the plan's own steps.
-        if self.transfer(aside, Reason::New, size_of(loser), winner) && !winner_is_dir {
-            self.transfer(path, Reason::Modified, size_of(winner), loser);
-        }
-    }
-
-    /// Moves the loser of a kept-both conflict to `aside` on its own side: a rename, or a copy
-    /// where the backend cannot rename (eXist); the original name is overwritten next anyway.
-    fn set_aside(&self, loser: Which, path: &str, aside: &str) -> Result<(), BackendError> {
-        let side = self.executor.side(loser);
-        if side.can(Capabilities::RENAME) {
-            return side.backend.rename(path, aside);
-        }
-        let node = self.executor.tree(loser).nodes.get(path);
-        copy_file_as(
-            side,
-            side,
-            (path, aside),
-            node.map_or(0, |n| n.size),
-            node.and_then(|n| n.mtime_ns),
-            self.executor.options.retries,
-            &self.run_bytes,
-        )
-        .map(|_| ())
-    }
-
     fn remove_dir_if_empty(&self, path: &str, on: Which) {
         let backend = self.executor.side(on).backend;
         if !self.dry_run() {
@@ -646,37 +543,5 @@ fn dir_record() -> Record {
         dir: true,
         a: SideState::default(),
         b: SideState::default(),
-    }
-}
-
-/// Fills in versions a side assigns after a write but did not return: one listing per touched
-/// directory, at the end of the run.
-fn fill_pending(executor: &Executor, session: &mut StateSession, pending: &[(Which, String)]) {
-    let mut dirs: Vec<(Which, &str)> = pending
-        .iter()
-        .map(|(which, p)| (*which, p.rsplit_once('/').map(|(d, _)| d).unwrap_or("")))
-        .collect();
-    dirs.sort_unstable_by(|a, b| (a.0 as u8, a.1).cmp(&(b.0 as u8, b.1)));
-    dirs.dedup();
-    for (which, dir) in dirs {
-        let side = executor.side(which);
-        let Ok(listing) = side.backend.list(dir) else {
-            continue;
-        };
-        let is_a = (which == Which::Source) == executor.source_is_a;
-        for entry in listing.entries.iter().filter(|e| e.is_file()) {
-            let path = if dir.is_empty() {
-                entry.name.to_string()
-            } else {
-                format!("{dir}/{}", entry.name)
-            };
-            let Some(record) = session.baseline.records.get_mut(&path) else {
-                continue;
-            };
-            let state = if is_a { &mut record.a } else { &mut record.b };
-            if state.pending {
-                *state = compare::side_state(side, &Node::from_entry(entry), None);
-            }
-        }
     }
 }

@@ -1,0 +1,122 @@
+//! The steps that carry out settled bisync conflicts: clearing what stands in the way of a
+//! file/directory conflict, and keeping both versions of a file (the loser set aside by a
+//! rename, or a copy where the backend cannot rename).
+
+use ferry_plugin_api::{BackendError, Capabilities};
+
+use super::{copy_file_as, Run};
+use crate::{
+    plan::{Reason, Which},
+    report::Event,
+    scan::Node,
+};
+
+impl Run<'_, '_> {
+    /// Removes a file or a whole directory tree in the way of a resolved conflict.
+    pub(super) fn clear(&self, path: &str, on: Which, dir: bool) {
+        let backend = self.executor.side(on).backend;
+        let result = self.unless_dry(|| {
+            if dir {
+                backend.rmdir(path, true)
+            } else {
+                backend.delete(path)
+            }
+        });
+        match result {
+            Ok(()) => {
+                self.report(Event::Deleted {
+                    path,
+                    dir,
+                    side: self.executor.side_name(on),
+                });
+                self.remember(path, None);
+                if dir {
+                    self.forget_below(path);
+                }
+            }
+            Err(error) => self.fail(path, &error),
+        }
+    }
+
+    /// Drops the records of everything below the directory `dir`.
+    fn forget_below(&self, dir: &str) {
+        let below: Vec<String> = match &self.state {
+            Some(state) => {
+                let prefix = format!("{dir}/");
+                state
+                    .lock()
+                    .expect("state")
+                    .baseline
+                    .records
+                    .range(prefix.clone()..)
+                    .take_while(|(path, _)| path.starts_with(&prefix))
+                    .map(|(path, _)| path.clone())
+                    .collect()
+            }
+            None => return,
+        };
+        for path in below {
+            self.remember(&path, None);
+        }
+    }
+
+    /// Keeps both versions of a conflicting file: the loser moves aside on its own side and is
+    /// copied across under that name, then the winner is copied over the original name. Each
+    /// step only starts when the one before it worked, so nothing is overwritten unkept.
+    pub(super) fn keep_both(&self, path: &str, winner: Which, aside: &str, why: &str) {
+        let loser = winner.other();
+        let how = format!(
+            "kept both: the {} version is now {aside}",
+            self.executor.side_name(loser).unwrap_or("other")
+        );
+        self.report(Event::Resolved {
+            path,
+            why,
+            how: &how,
+        });
+        if let Err(error) = self.unless_dry(|| self.set_aside(loser, path, aside)) {
+            self.fail(
+                path,
+                &format!("cannot keep both: keeping it as {aside}: {error}"),
+            );
+            return;
+        }
+        let size_of = |which: Which| {
+            self.executor
+                .tree(which)
+                .nodes
+                .get(path)
+                .map_or(0, |n| n.size)
+        };
+        let winner_is_dir = self
+            .executor
+            .tree(winner)
+            .nodes
+            .get(path)
+            .is_some_and(Node::is_dir);
+        // A directory that wins the name is created and filled by the plan's own steps.
+        if self.transfer(aside, Reason::New, size_of(loser), winner) && !winner_is_dir {
+            self.transfer(path, Reason::Modified, size_of(winner), loser);
+        }
+    }
+
+    /// Moves the loser of a kept-both conflict to `aside` on its own side: a rename, or a copy
+    /// where the backend cannot rename (eXist); the original name is overwritten next anyway.
+    fn set_aside(&self, loser: Which, path: &str, aside: &str) -> Result<(), BackendError> {
+        let side = self.executor.side(loser);
+        if side.can(Capabilities::RENAME) {
+            return side.backend.rename(path, aside);
+        }
+        let node = self.executor.tree(loser).nodes.get(path);
+        copy_file_as(
+            side,
+            side,
+            (path, aside),
+            node.map_or(0, |n| n.size),
+            node.and_then(|n| n.mtime_ns),
+            self.executor.options.retries,
+            &self.run_bytes,
+        )
+        .map(|_| ())
+    }
+}
