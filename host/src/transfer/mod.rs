@@ -5,7 +5,7 @@
 //! at once; `--fail-fast` and Ctrl-C stop the pool from taking new work, and the state is
 //! compacted whatever happened.
 //!
-//! - [`copy`]: one file between two backends, hashed and counted, with retries;
+//! - `copy`: one file between two backends, hashed and counted, with retries;
 //! - `conflicts`: the steps of settled bisync conflicts (clear, keep both);
 //! - `pending`: versions read back at the end of the run.
 
