@@ -51,35 +51,15 @@ fn state_of<'t>(tree: &'t Tree, path: &str) -> FileState<'t> {
 
 impl<'a> OneWay<'a> {
     fn source_base<'r>(&self, record: &'r Record) -> &'r SideState {
-        if self.source_is_a {
-            &record.a
-        } else {
-            &record.b
-        }
+        record.side(self.source_is_a)
     }
 
     fn destination_base<'r>(&self, record: &'r Record) -> &'r SideState {
-        if self.source_is_a {
-            &record.b
-        } else {
-            &record.a
-        }
+        record.side(!self.source_is_a)
     }
 
     fn record(&self, source: SideState, destination: SideState) -> Record {
-        if self.source_is_a {
-            Record {
-                dir: false,
-                a: source,
-                b: destination,
-            }
-        } else {
-            Record {
-                dir: false,
-                a: destination,
-                b: source,
-            }
-        }
+        Record::file(self.source_is_a, source, destination)
     }
 
     /// Builds the plan: hashes what must be hashed, classifies every path, applies the safety
@@ -235,7 +215,7 @@ impl<'a> OneWay<'a> {
                 Some(record) if record.dir => None,
                 _ => Some(Action::Keep {
                     path: path_owned,
-                    record: Some(dir_record()),
+                    record: Some(Record::directory()),
                     unchanged_file: false,
                 }),
             },
@@ -443,13 +423,5 @@ impl<'a> OneWay<'a> {
                 why,
             });
         }
-    }
-}
-
-fn dir_record() -> Record {
-    Record {
-        dir: true,
-        a: SideState::default(),
-        b: SideState::default(),
     }
 }

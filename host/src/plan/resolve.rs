@@ -110,12 +110,12 @@ pub enum ConflictKind {
     ModifyDelete,
     /// A file on one side, a directory on the other.
     FileDir,
-    /// A directory deleted on one side while something below it changed on the other:
-    /// `paths` are every file and directory below it on the side that kept it.
+    /// A directory deleted on one side while something below it changed on the other; what is
+    /// below it on the side that kept it is listed, to restore or to remove as one.
     DeletedDir {
         /// The side that still has the directory.
         kept_on: Which,
-        /// Files below it on that side with their sizes, then directories.
+        /// Files below it on that side with their sizes.
         files: Vec<(String, u64)>,
         /// Directories below it on that side.
         dirs: Vec<String>,

@@ -16,7 +16,10 @@ use super::{
 use crate::{
     scan::{Node, Tree},
     state::{Baseline, Record, SideState},
-    sync::{options::SyncOptions, side::Side},
+    sync::{
+        options::SyncOptions,
+        side::{CompareBy, Side},
+    },
 };
 
 /// Everything the bisync planner looks at. The local side is [`Which::Source`], the remote one
@@ -75,20 +78,11 @@ impl<'a> TwoWay<'a> {
     }
 
     fn base<'r>(&self, which: Which, record: &'r Record) -> &'r SideState {
-        if (which == Which::Source) == self.local_is_a {
-            &record.a
-        } else {
-            &record.b
-        }
+        record.side((which == Which::Source) == self.local_is_a)
     }
 
     fn record(&self, local: SideState, remote: SideState) -> Record {
-        let (a, b) = if self.local_is_a {
-            (local, remote)
-        } else {
-            (remote, local)
-        };
-        Record { dir: false, a, b }
+        Record::file(self.local_is_a, local, remote)
     }
 
     /// Builds the plan, asking `decide` about every conflict in path order.
@@ -165,7 +159,7 @@ impl<'a> TwoWay<'a> {
                 Some(record) => {
                     for (which, node) in [(Which::Source, local), (Which::Destination, remote)] {
                         if let Some(node) = node {
-                            if self.side(which).compare == compare_by_content()
+                            if self.side(which).compare == CompareBy::Content
                                 && !compare::stat_unchanged(node, self.base(which, record))
                             {
                                 requests.push((which, path.to_string()));
@@ -177,8 +171,7 @@ impl<'a> TwoWay<'a> {
                     if let (Some(l), Some(r)) = (local, remote) {
                         if l.size == r.size || !compare::sizes_comparable(self.local, self.remote) {
                             for which in [Which::Source, Which::Destination] {
-                                if both_hashable || self.side(which).compare == compare_by_content()
-                                {
+                                if both_hashable || self.side(which).compare == CompareBy::Content {
                                     requests.push((which, path.to_string()));
                                 }
                             }
@@ -267,7 +260,7 @@ impl<'a> TwoWay<'a> {
                 if !cell.record.is_some_and(|r| r.dir) {
                     plan.actions.push(Action::Keep {
                         path: owned,
-                        record: Some(dir_record()),
+                        record: Some(Record::directory()),
                         unchanged_file: false,
                     });
                 }
@@ -601,10 +594,6 @@ impl Names {
     }
 }
 
-fn compare_by_content() -> crate::sync::side::CompareBy {
-    crate::sync::side::CompareBy::Content
-}
-
 fn file_node<'t>(tree: &'t Tree, path: &str) -> Option<&'t Node> {
     tree.nodes.get(path).filter(|n| n.is_file())
 }
@@ -640,13 +629,5 @@ fn version(node: Option<&Node>, state: State) -> Version {
         size: node.filter(|n| n.is_file()).map(|n| n.size),
         mtime_ns: node.and_then(|n| n.mtime_ns),
         precision_ns: node.map_or(1, |n| n.precision_ns),
-    }
-}
-
-fn dir_record() -> Record {
-    Record {
-        dir: true,
-        a: SideState::default(),
-        b: SideState::default(),
     }
 }

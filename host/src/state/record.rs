@@ -41,6 +41,46 @@ pub struct Record {
     pub b: SideState,
 }
 
+impl Record {
+    /// The record of a file from the states of a run's two sides; `first_is_a` says whether
+    /// `first` is side `a` (the endpoint whose label sorts first).
+    pub fn file(first_is_a: bool, first: SideState, second: SideState) -> Record {
+        let (a, b) = if first_is_a {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        Record { dir: false, a, b }
+    }
+
+    /// The record of a directory seen on both sides.
+    pub fn directory() -> Record {
+        Record {
+            dir: true,
+            a: SideState::default(),
+            b: SideState::default(),
+        }
+    }
+
+    /// Side `a` if `is_a`, else side `b`.
+    pub fn side(&self, is_a: bool) -> &SideState {
+        if is_a {
+            &self.a
+        } else {
+            &self.b
+        }
+    }
+
+    /// [`Record::side`], mutable.
+    pub fn side_mut(&mut self, is_a: bool) -> &mut SideState {
+        if is_a {
+            &mut self.a
+        } else {
+            &mut self.b
+        }
+    }
+}
+
 /// The whole baseline in memory.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Baseline {

@@ -68,60 +68,29 @@ pub fn run_one_way(
     state_dir: &Path,
     reporter: &dyn Reporter,
 ) -> Result<Summary> {
-    let started = Instant::now();
-    if source.label == destination.label {
-        bail!(
-            "the source and the destination are the same ({})",
-            source.label
-        );
-    }
-    let paths = StatePaths::new(state_dir, &source.label, &destination.label);
-    let source_is_a = paths.is_side_a(&source.label);
-    let (state, baseline): (Option<StateSession>, Baseline) = if options.dry_run {
-        (None, store::load(&paths)?)
-    } else {
-        let (store, baseline) = StateStore::open(paths, options.checkpoint_every)?;
-        (
-            Some(StateSession {
-                store,
-                baseline: baseline.clone(),
-            }),
-            baseline,
-        )
-    };
-    let (source_tree, destination_tree) = scan_pair(source, destination, options)?;
-    let plan = OneWay {
-        source,
-        destination,
-        source_tree: &source_tree,
-        destination_tree: &destination_tree,
-        baseline: &baseline,
-        source_is_a,
-        options,
-    }
-    .plan();
-    for warning in &plan.warnings {
-        reporter.event(&Event::Warning { message: warning }, options.dry_run);
-    }
-    let summary = Summary {
-        hashed_files: plan.hashed_files,
-        dry_run: options.dry_run,
-        ..Summary::default()
-    };
-    let executor = Executor {
-        source,
-        destination,
-        source_tree: &source_tree,
-        destination_tree: &destination_tree,
-        source_is_a,
+    let pair = RunPair {
+        first: source,
+        second: destination,
+        names: ("source", "destination"),
         two_way: false,
-        options,
-        reporter,
     };
-    let mut summary = executor.execute(plan, state, summary)?;
-    summary.elapsed = started.elapsed();
-    reporter.finished(&summary);
-    Ok(summary)
+    pair.run(
+        options,
+        state_dir,
+        reporter,
+        |trees, baseline, source_is_a| {
+            OneWay {
+                source,
+                destination,
+                source_tree: trees.0,
+                destination_tree: trees.1,
+                baseline,
+                source_is_a,
+                options,
+            }
+            .plan()
+        },
+    )
 }
 
 /// Runs one bisync between `local` and `remote` (sync-semantics §5), asking `decide` about every
@@ -135,61 +104,101 @@ pub fn run_bisync(
     state_dir: &Path,
     reporter: &dyn Reporter,
 ) -> Result<Summary> {
-    let started = Instant::now();
-    if local.label == remote.label {
-        bail!(
-            "the local and the remote side are the same ({})",
-            local.label
-        );
-    }
-    let paths = StatePaths::new(state_dir, &local.label, &remote.label);
-    let local_is_a = paths.is_side_a(&local.label);
-    let (state, baseline): (Option<StateSession>, Baseline) = if options.dry_run {
-        (None, store::load(&paths)?)
-    } else {
-        let (store, baseline) = StateStore::open(paths, options.checkpoint_every)?;
-        (
-            Some(StateSession {
-                store,
-                baseline: baseline.clone(),
-            }),
-            baseline,
-        )
-    };
-    let (local_tree, remote_tree) = scan_pair(local, remote, options)?;
-    let plan = TwoWay {
-        local,
-        remote,
-        local_tree: &local_tree,
-        remote_tree: &remote_tree,
-        baseline: &baseline,
-        local_is_a,
-        options,
-        stamp: conflict_stamp(std::time::SystemTime::now()),
-    }
-    .plan(decide);
-    for warning in &plan.warnings {
-        reporter.event(&Event::Warning { message: warning }, options.dry_run);
-    }
-    let summary = Summary {
-        hashed_files: plan.hashed_files,
-        dry_run: options.dry_run,
-        ..Summary::default()
-    };
-    let executor = Executor {
-        source: local,
-        destination: remote,
-        source_tree: &local_tree,
-        destination_tree: &remote_tree,
-        source_is_a: local_is_a,
+    let pair = RunPair {
+        first: local,
+        second: remote,
+        names: ("local", "remote"),
         two_way: true,
-        options,
-        reporter,
     };
-    let mut summary = executor.execute(plan, state, summary)?;
-    summary.elapsed = started.elapsed();
-    reporter.finished(&summary);
-    Ok(summary)
+    pair.run(
+        options,
+        state_dir,
+        reporter,
+        |trees, baseline, local_is_a| {
+            TwoWay {
+                local,
+                remote,
+                local_tree: trees.0,
+                remote_tree: trees.1,
+                baseline,
+                local_is_a,
+                options,
+                stamp: conflict_stamp(std::time::SystemTime::now()),
+            }
+            .plan(decide)
+        },
+    )
+}
+
+/// What a one-way run and a bisync share: the baseline (opened and locked, or only read in a
+/// dry run), both scans, the planner's warnings, execution and the summary.
+struct RunPair<'s, 'b> {
+    /// The source (bisync: local) side.
+    first: &'s Side<'b>,
+    /// The destination (bisync: remote) side.
+    second: &'s Side<'b>,
+    /// How the two are called in messages.
+    names: (&'static str, &'static str),
+    two_way: bool,
+}
+
+impl RunPair<'_, '_> {
+    fn run(
+        &self,
+        options: &SyncOptions,
+        state_dir: &Path,
+        reporter: &dyn Reporter,
+        plan: impl FnOnce((&Tree, &Tree), &Baseline, bool) -> crate::plan::Plan,
+    ) -> Result<Summary> {
+        let started = Instant::now();
+        let (first, second) = (self.first, self.second);
+        if first.label == second.label {
+            bail!(
+                "the {} and the {} are the same ({})",
+                self.names.0,
+                self.names.1,
+                first.label
+            );
+        }
+        let paths = StatePaths::new(state_dir, &first.label, &second.label);
+        let first_is_a = paths.is_side_a(&first.label);
+        let (state, baseline): (Option<StateSession>, Baseline) = if options.dry_run {
+            (None, store::load(&paths)?)
+        } else {
+            let (store, baseline) = StateStore::open(paths, options.checkpoint_every)?;
+            (
+                Some(StateSession {
+                    store,
+                    baseline: baseline.clone(),
+                }),
+                baseline,
+            )
+        };
+        let (first_tree, second_tree) = scan_pair(first, second, options)?;
+        let plan = plan((&first_tree, &second_tree), &baseline, first_is_a);
+        for warning in &plan.warnings {
+            reporter.event(&Event::Warning { message: warning }, options.dry_run);
+        }
+        let summary = Summary {
+            hashed_files: plan.hashed_files,
+            dry_run: options.dry_run,
+            ..Summary::default()
+        };
+        let executor = Executor {
+            source: first,
+            destination: second,
+            source_tree: &first_tree,
+            destination_tree: &second_tree,
+            source_is_a: first_is_a,
+            two_way: self.two_way,
+            options,
+            reporter,
+        };
+        let mut summary = executor.execute(plan, state, summary)?;
+        summary.elapsed = started.elapsed();
+        reporter.finished(&summary);
+        Ok(summary)
+    }
 }
 
 /// `YYYYMMDDTHHMMSS` (UTC) for the names of kept-both copies.

@@ -119,13 +119,12 @@ impl<'a> Executor<'a> {
 
     /// The record of a path from the states of its two sides.
     fn record(&self, which: Which, this: SideState, other: SideState) -> Record {
-        let this_is_a = (which == Which::Source) == self.source_is_a;
-        let (a, b) = if this_is_a {
-            (this, other)
-        } else {
-            (other, this)
-        };
-        Record { dir: false, a, b }
+        Record::file(self.is_a(which), this, other)
+    }
+
+    /// Is `which` side `a` of the baseline?
+    fn is_a(&self, which: Which) -> bool {
+        (which == Which::Source) == self.source_is_a
     }
 
     /// Runs `plan`, writing the state through `state` (None in a dry run). Returns the counts;
@@ -368,7 +367,7 @@ impl Run<'_, '_> {
                         noun: &side.directory_noun(),
                         side: self.executor.side_name(*on),
                     });
-                    self.remember(path, Some(dir_record()));
+                    self.remember(path, Some(Record::directory()));
                 }
                 Err(error) => self.fail(&format!("{path}/"), &error),
             }
@@ -535,13 +534,5 @@ impl Run<'_, '_> {
             side: self.executor.side_name(on),
         });
         self.remember(path, None);
-    }
-}
-
-fn dir_record() -> Record {
-    Record {
-        dir: true,
-        a: SideState::default(),
-        b: SideState::default(),
     }
 }

@@ -25,7 +25,7 @@ pub(super) fn fill_pending(
         let Ok(listing) = side.backend.list(dir) else {
             continue;
         };
-        let is_a = (which == Which::Source) == executor.source_is_a;
+        let is_a = executor.is_a(which);
         for entry in listing.entries.iter().filter(|e| e.is_file()) {
             let path = if dir.is_empty() {
                 entry.name.to_string()
@@ -35,7 +35,7 @@ pub(super) fn fill_pending(
             let Some(record) = session.baseline.records.get_mut(&path) else {
                 continue;
             };
-            let state = if is_a { &mut record.a } else { &mut record.b };
+            let state = record.side_mut(is_a);
             if state.pending {
                 *state = compare::side_state(side, &Node::from_entry(entry), None);
             }
