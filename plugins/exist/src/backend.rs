@@ -187,6 +187,18 @@ impl ExistBackend {
         Ok(listing::parse(&body, &self.db_path(dir), dir))
     }
 
+    fn not_found(&self, path: &str) -> BackendError {
+        BackendError::new(
+            ErrorKind::NOT_FOUND,
+            format!(
+                "eXist at {}: {} not found",
+                self.endpoint.server,
+                self.db_path(path)
+            ),
+        )
+        .with_context("path", path)
+    }
+
     fn not_a_collection(&self, dir: &str) -> BackendError {
         BackendError::new(
             ErrorKind::INVALID_INPUT,
@@ -225,33 +237,13 @@ impl BackendImpl for ExistBackend {
         let (parent, name) = split(path);
         let listing = match self.fetch_listing(parent)? {
             Parsed::Collection(listing) => listing,
-            Parsed::NotACollection => {
-                return Err(BackendError::new(
-                    ErrorKind::NOT_FOUND,
-                    format!(
-                        "eXist at {}: {} not found",
-                        self.endpoint.server,
-                        self.db_path(path)
-                    ),
-                )
-                .with_context("path", path))
-            }
+            Parsed::NotACollection => return Err(self.not_found(path)),
         };
         let mut entry = listing
             .entries
             .into_iter()
             .find(|e| e.name.as_str() == name)
-            .ok_or_else(|| {
-                BackendError::new(
-                    ErrorKind::NOT_FOUND,
-                    format!(
-                        "eXist at {}: {} not found",
-                        self.endpoint.server,
-                        self.db_path(path)
-                    ),
-                )
-                .with_context("path", path)
-            })?;
+            .ok_or_else(|| self.not_found(path))?;
         if entry.is_file() {
             let response = self.send(Method::HEAD, path, "", |r| r)?;
             if !response.status().is_success() {
@@ -315,12 +307,7 @@ impl BackendImpl for ExistBackend {
         size: Option<u64>,
         _mtime_ns: Option<i64>,
     ) -> Result<Entry, BackendError> {
-        let (parent, name) = split(path);
-        if name.is_empty() {
-            return Err(BackendError::new(ErrorKind::INVALID_INPUT, "an empty name")
-                .with_context("path", path));
-        }
-        let _ = parent;
+        let name = split(path).1;
         let (content_type, is_xml) = mime::for_name(name);
         let (sender, receiver) = sync_channel(4);
         let body_reader = ChannelReader {

@@ -139,7 +139,7 @@ fn dispatch(
         }
         Method::Delete if !known_user => challenge(),
         Method::Delete => delete(store, segments),
-        Method::Post => post(request, store, segments, &path, known_user),
+        Method::Post => post(request, store, &path, known_user),
         Method::Patch => empty(405),
         _ => empty(501),
     }
@@ -341,10 +341,7 @@ fn put(request: &mut Request, store: &Mutex<Store>, segments: &[String]) -> Repl
         return empty(400);
     };
     let now = now_ms();
-    match collection.children.iter_mut().find(|c| {
-        matches!(c, Child::Resource(r) if &r.name == name)
-            || matches!(c, Child::Collection(k) if &k.name == name)
-    }) {
+    match collection.child_mut(name) {
         Some(Child::Collection(_)) => {
             let _ = std::fs::remove_file(&blob);
             return empty(400);
@@ -442,13 +439,7 @@ fn literal_after<'q>(query: &'q str, marker: &str) -> Option<String> {
     None
 }
 
-fn post(
-    request: &mut Request,
-    store: &Mutex<Store>,
-    segments: &[String],
-    path: &str,
-    known_user: bool,
-) -> Reply {
+fn post(request: &mut Request, store: &Mutex<Store>, path: &str, known_user: bool) -> Reply {
     let mut body = String::new();
     if request.as_reader().read_to_string(&mut body).is_err() {
         return empty(400);
@@ -466,7 +457,6 @@ fn post(
             xml::exception(path, message, &query).into_bytes(),
         )
     };
-    let _ = segments;
     let owner = ("admin".to_string(), "dba".to_string());
     if query.contains("xmldb:create-collection") {
         if !known_user {

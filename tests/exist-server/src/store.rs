@@ -83,7 +83,8 @@ impl Collection {
         self.children.iter().find(|c| c.name() == name)
     }
 
-    fn child_mut(&mut self, name: &str) -> Option<&mut Child> {
+    /// The child called `name`, to change.
+    pub fn child_mut(&mut self, name: &str) -> Option<&mut Child> {
         self.children.iter_mut().find(|c| c.name() == name)
     }
 
