@@ -61,7 +61,8 @@ pub trait BackendImpl: Send + Sync + 'static {
         path: &str,
         offset: u64,
     ) -> Result<Box<dyn std::io::Read + Send>, BackendError>;
-    /// See [`Backend::write`]. Errors from `source` are host errors wrapped in `io::Error`;
+    /// See [`Backend::write`]; `path` is never the root (refused before the call). Errors from
+    /// `source` are host errors wrapped in `io::Error`;
     /// return them through [`BackendError::from_io`] unchanged.
     fn write(
         &self,
@@ -141,6 +142,13 @@ impl<B: BackendImpl> Backend for Guarded<B> {
         mtime_ns: ROption<i64>,
     ) -> RResult<Entry, BackendError> {
         guard("write", path.as_str(), || {
+            // Every backend's contract, checked once here rather than in each of them.
+            if path.is_empty() {
+                return Err(BackendError::new(
+                    crate::ErrorKind::INVALID_INPUT,
+                    "cannot write to the root itself",
+                ));
+            }
             let mut source = ReaderBoxRead::new(source);
             self.0.write(
                 path.as_str(),

@@ -119,6 +119,11 @@ const CHECKS: &[(&str, Capabilities, CheckFn)] = &[
         missing_paths,
     ),
     (
+        "write-to-the-root-fails",
+        Capabilities::WRITE,
+        write_to_root,
+    ),
+    (
         "mkdir-is-idempotent-and-makes-parents",
         Capabilities::MKDIR,
         mkdir_idempotent,
@@ -367,6 +372,14 @@ fn missing_paths(ctx: &Ctx) -> Result<(), String> {
         )),
         Ok(_) => Err("open_read of a missing file succeeded".to_string()),
     }
+}
+
+fn write_to_root(ctx: &Ctx) -> Result<(), String> {
+    ctx.expect_kind(
+        "write to the root",
+        ctx.write_from("", &b"x"[..], Some(1), None).into(),
+        ErrorKind::INVALID_INPUT,
+    )
 }
 
 fn mkdir_idempotent(ctx: &Ctx) -> Result<(), String> {

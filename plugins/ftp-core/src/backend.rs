@@ -522,12 +522,6 @@ impl<C: Connector> BackendImpl for FtpBackend<C> {
         size: Option<u64>,
         mtime_ns: Option<i64>,
     ) -> Result<Entry, BackendError> {
-        if path.is_empty() {
-            return Err(BackendError::new(
-                ErrorKind::INVALID_INPUT,
-                "cannot write to the root itself",
-            ));
-        }
         let mut conn = self.pool.get()?;
         if self.features.mlst || self.features.mlsd {
             if let Ok(entry) = self.stat_on(&mut conn, path) {

@@ -182,12 +182,6 @@ impl BackendImpl for LocalBackend {
         size: Option<u64>,
         mtime_ns: Option<i64>,
     ) -> Result<Entry, BackendError> {
-        if path.is_empty() {
-            return Err(BackendError::new(
-                ErrorKind::INVALID_INPUT,
-                "cannot write to the root itself",
-            ));
-        }
         let full = self.resolve(path)?;
         writer::write_atomic(&full, path, source, size, mtime_ns, self.fsync)?;
         self.stat(path)
