@@ -72,8 +72,14 @@ pub fn run() -> Result<ExitCode> {
         Command::Sync(args) => {
             sync::run(&cli.global, &args.source, &args.destination, &args.options)
         }
-        Command::Upload(args) => sync::run(&cli.global, &args.local, &args.remote, &args.options),
-        Command::Download(args) => sync::run(&cli.global, &args.remote, &args.local, &args.options),
+        Command::Upload(args) => {
+            sync::check_local_first("upload", &args.local, &args.remote)?;
+            sync::run(&cli.global, &args.local, &args.remote, &args.options)
+        }
+        Command::Download(args) => {
+            sync::check_local_first("download", &args.local, &args.remote)?;
+            sync::run(&cli.global, &args.remote, &args.local, &args.options)
+        }
         Command::Bisync(args) => bisync::run(&cli.global, args),
         Command::Check(args) => check::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),

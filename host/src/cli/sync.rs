@@ -73,23 +73,27 @@ pub fn run_with(
 /// The two open backends of a run with their baseline labels.
 pub struct OpenPair {
     first: Backend,
-    first_label: String,
+    first_identity: crate::target::Identity,
     second: Backend,
-    second_label: String,
+    second_identity: crate::target::Identity,
 }
 
 impl OpenPair {
     /// The two sides, in the order they were given.
     pub fn sides(&self) -> (Side<'_>, Side<'_>) {
+        let side = |backend, identity: &crate::target::Identity| {
+            Side::new(backend, identity.label()).with_legacy_label(identity.legacy_label.clone())
+        };
         (
-            Side::new(&self.first, self.first_label.clone()),
-            Side::new(&self.second, self.second_label.clone()),
+            side(&self.first, &self.first_identity),
+            side(&self.second, &self.second_identity),
         )
     }
 }
 
 /// Resolves and opens both targets of a run (one connection per worker unless the remote's
-/// configuration says otherwise); refuses a pair that is twice the same place.
+/// configuration says otherwise); refuses a pair that is one place, or one inside the other,
+/// before anything is opened.
 pub fn open_pair(
     global: &GlobalArgs,
     first: &str,
@@ -103,15 +107,42 @@ pub fn open_pair(
     for target in [&mut first_target, &mut second_target] {
         target.offer_option("connections", toml::Value::Integer(args.jobs as i64));
     }
-    if first_target.endpoint_label() == second_target.endpoint_label() {
-        bail!("`{first}` and `{second}` are the same place");
-    }
+    crate::target::identity::refuse_overlap(
+        (&first_target.identity, first),
+        (&second_target.identity, second),
+    )?;
     Ok(OpenPair {
         first: first_target.open()?,
-        first_label: first_target.endpoint_label(),
+        first_identity: first_target.identity,
         second: second_target.open()?,
-        second_label: second_target.endpoint_label(),
+        second_identity: second_target.identity,
     })
+}
+
+/// `upload LOCAL REMOTE` / `download LOCAL REMOTE`: LOCAL must be a local path, or the run would
+/// go the other way round from what the command says (and `--delete` would delete there).
+pub fn check_local_first(command: &str, local: &str, remote: &str) -> Result<()> {
+    let is_url = local.contains("://") && !local.to_ascii_lowercase().starts_with("file://");
+    let is_remote = !is_url
+        && local
+            .split_once(':')
+            .is_some_and(|(name, _)| crate::config::valid_remote_name(name))
+        && !std::path::Path::new(local).exists();
+    if is_url || is_remote {
+        let (local, remote) = (
+            crate::target::redact_password(local),
+            crate::target::redact_password(remote),
+        );
+        let other = if command == "upload" {
+            "download"
+        } else {
+            "upload"
+        };
+        bail!(
+            "`ferry {command} LOCAL REMOTE` takes the local directory first, but `{local}` is not a local path; nothing was changed. Did you mean: ferry {command} {remote} {local} (or ferry {other} {remote} {local})?"
+        );
+    }
+    Ok(())
 }
 
 /// The reporter the options ask for: JSON lines, or status lines (coloured, with progress).

@@ -87,6 +87,80 @@ impl StatePaths {
     pub fn is_side_a(&self, label: &str) -> bool {
         self.endpoints[0] == label
     }
+
+    /// Does a snapshot or a journal exist?
+    pub fn exists(&self) -> bool {
+        self.snapshot.exists() || self.journal.exists()
+    }
+
+    fn remove(&self) -> Result<()> {
+        for file in [&self.snapshot, &self.journal, &self.lock] {
+            match fs::remove_file(file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("cannot remove {}", file.display()))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The baseline an older ferry kept for this pair under another spelling of its labels
+/// (`legacy`: pairs of labels in the run's order, first then second), re-keyed for `paths`,
+/// whose first label is side `a` when `first_is_a`. `None` when there is none.
+pub fn find_legacy(
+    paths: &StatePaths,
+    first_is_a: bool,
+    legacy: &[(String, String)],
+) -> Result<Option<Baseline>> {
+    Ok(find_legacy_paths(paths, first_is_a, legacy)?.map(|(_, baseline)| baseline))
+}
+
+fn find_legacy_paths(
+    paths: &StatePaths,
+    first_is_a: bool,
+    legacy: &[(String, String)],
+) -> Result<Option<(StatePaths, Baseline)>> {
+    let dir = paths
+        .snapshot
+        .parent()
+        .expect("state files live in a directory");
+    for (first, second) in legacy {
+        let old = StatePaths::new(dir, first, second);
+        if old == *paths || !old.exists() {
+            continue;
+        }
+        let mut baseline = load(&old)?;
+        if old.is_side_a(first) != first_is_a {
+            for record in baseline.records.values_mut() {
+                std::mem::swap(&mut record.a, &mut record.b);
+            }
+        }
+        return Ok(Some((old, baseline)));
+    }
+    Ok(None)
+}
+
+/// Moves a state kept under an older spelling of the pair's labels to `paths`, unless `paths`
+/// already has one: the same place keeps its history however it is written.
+pub fn adopt_legacy(
+    paths: &StatePaths,
+    first_is_a: bool,
+    legacy: &[(String, String)],
+) -> Result<()> {
+    if paths.exists() {
+        return Ok(());
+    }
+    let Some((old, baseline)) = find_legacy_paths(paths, first_is_a, legacy)? else {
+        return Ok(());
+    };
+    // Both locks: neither an old nor a new ferry may write either state meanwhile.
+    let (old_store, _) = StateStore::open(old.clone(), 1)?;
+    let (mut store, _) = StateStore::open(paths.clone(), 1)?;
+    store.compact(&baseline)?;
+    drop(old_store);
+    old.remove()
 }
 
 #[derive(Serialize, Deserialize)]

@@ -162,9 +162,15 @@ impl RunPair<'_, '_> {
         }
         let paths = StatePaths::new(state_dir, &first.label, &second.label);
         let first_is_a = paths.is_side_a(&first.label);
+        let legacy = legacy_pairs(first, second);
         let (state, baseline): (Option<StateSession>, Baseline) = if options.dry_run {
-            (None, store::load(&paths)?)
+            let baseline = match store::find_legacy(&paths, first_is_a, &legacy)? {
+                Some(found) if !paths.exists() => found,
+                _ => store::load(&paths)?,
+            };
+            (None, baseline)
         } else {
+            store::adopt_legacy(&paths, first_is_a, &legacy)?;
             let (store, baseline) = StateStore::open(paths, options.checkpoint_every)?;
             (
                 Some(StateSession {
@@ -175,6 +181,12 @@ impl RunPair<'_, '_> {
             )
         };
         let (first_tree, second_tree) = scan_pair(first, second, options)?;
+        for (tree, side, name) in [
+            (&first_tree, first, self.names.0),
+            (&second_tree, second, self.names.1),
+        ] {
+            refuse_vanished_root(tree, side, name, &baseline)?;
+        }
         let plan = plan((&first_tree, &second_tree), &baseline, first_is_a);
         for warning in &plan.warnings {
             reporter.event(&Event::Warning { message: warning }, options.dry_run);
@@ -199,6 +211,38 @@ impl RunPair<'_, '_> {
         reporter.finished(&summary);
         Ok(summary)
     }
+}
+
+/// A side whose root is gone while the baseline remembers files there (an unmounted disk, a moved
+/// collection) stops the run: re-creating it would upload into the wrong place, and a later run
+/// would read every file as deleted.
+fn refuse_vanished_root(tree: &Tree, side: &Side, name: &str, baseline: &Baseline) -> Result<()> {
+    if tree.root_exists || baseline.records.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "the {name} {} does not exist, but the last sync recorded {} entries there; it may be unmounted or moved, so nothing was changed (if it is meant to start over empty, create it and run again)",
+        side.backend.label(),
+        baseline.records.len()
+    )
+}
+
+/// The pairs of labels an older ferry may have keyed this pair's state by.
+fn legacy_pairs(first: &Side, second: &Side) -> Vec<(String, String)> {
+    let spellings = |side: &Side| {
+        let mut labels = vec![side.label.clone()];
+        labels.extend(side.legacy_label.clone());
+        labels
+    };
+    let mut pairs = Vec::new();
+    for a in spellings(first) {
+        for b in spellings(second) {
+            if a != first.label || b != second.label {
+                pairs.push((a.clone(), b));
+            }
+        }
+    }
+    pairs
 }
 
 /// `YYYYMMDDTHHMMSS` (UTC) for the names of kept-both copies.

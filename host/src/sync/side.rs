@@ -26,6 +26,9 @@ pub struct Side<'a> {
     pub label: String,
     /// How its changes are detected.
     pub compare: CompareBy,
+    /// The label an older ferry keyed the same endpoint by, if it differs: a state found only
+    /// under it is taken over.
+    pub legacy_label: Option<String>,
 }
 
 impl<'a> Side<'a> {
@@ -40,7 +43,16 @@ impl<'a> Side<'a> {
             backend,
             label: label.into(),
             compare,
+            legacy_label: None,
         }
+    }
+
+    /// The same side, also known by an older spelling of its label.
+    pub fn with_legacy_label(mut self, legacy: String) -> Self {
+        if legacy != self.label {
+            self.legacy_label = Some(legacy);
+        }
+        self
     }
 
     /// The word for a directory on this side (`directory`, or e.g. `collection`), from the

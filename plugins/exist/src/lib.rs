@@ -15,7 +15,9 @@ pub mod listing;
 pub mod mime;
 pub mod names;
 
-use ferry_plugin_api::{author::Plugin, BackendError, Capabilities, HostBox, PluginInfo};
+use ferry_plugin_api::{
+    abi_stable::std_types::Tuple2, author::Plugin, BackendError, Capabilities, HostBox, PluginInfo,
+};
 
 pub use backend::ExistBackend;
 
@@ -52,10 +54,12 @@ impl Plugin for ExistPlugin {
             url_schemes: vec!["exist".into(), "exist+https".into()].into(),
             capabilities: CAPABILITIES,
             options: config::option_specs().into(),
-            extra: vec![ferry_plugin_api::abi_stable::std_types::Tuple2(
-                "directory_noun".into(),
-                "collection".into(),
-            )]
+            extra: vec![
+                Tuple2("directory_noun".into(), "collection".into()),
+                // The ports a URL without one means, so ferry knows `exist://h/` is `h:8080`.
+                Tuple2("default_port:exist".into(), "8080".into()),
+                Tuple2("default_port:exist+https".into(), "8443".into()),
+            ]
             .into(),
         }
     }

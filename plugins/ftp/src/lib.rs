@@ -18,7 +18,12 @@ impl Plugin for FtpPlugin {
             url_schemes: vec!["ftp".into()].into(),
             capabilities: CAPABILITIES,
             options: option_specs(false).into(),
-            extra: Default::default(),
+            // The port a URL without one means, so ferry knows `ftp://h/` is `h:21`.
+            extra: vec![ferry_plugin_api::abi_stable::std_types::Tuple2(
+                "default_port:ftp".into(),
+                "21".into(),
+            )]
+            .into(),
         }
     }
 

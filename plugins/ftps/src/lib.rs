@@ -5,7 +5,9 @@
 mod tls;
 
 use ferry_ftp_core::{option_specs, FtpBackend, FtpConfig, CAPABILITIES};
-use ferry_plugin_api::{author::Plugin, BackendError, HostBox, PluginInfo};
+use ferry_plugin_api::{
+    abi_stable::std_types::Tuple2, author::Plugin, BackendError, HostBox, PluginInfo,
+};
 
 pub use tls::TlsConnector;
 
@@ -23,7 +25,12 @@ impl Plugin for FtpsPlugin {
             url_schemes: vec!["ftps".into(), "ftps+implicit".into()].into(),
             capabilities: CAPABILITIES,
             options: option_specs(true).into(),
-            extra: Default::default(),
+            // The ports a URL without one means, so ferry knows `ftps://h/` is `h:21`.
+            extra: vec![
+                Tuple2("default_port:ftps".into(), "21".into()),
+                Tuple2("default_port:ftps+implicit".into(), "990".into()),
+            ]
+            .into(),
         }
     }
 

@@ -1,0 +1,329 @@
+//! Targets: what the user writes to name one side of a sync — a local path (`./reports`), a
+//! URL whose scheme picks the plugin (`ftp://user@host/www`, `exist://host:8080/db/x`,
+//! `file:///srv/x`), or a named remote from the configuration (`mydata:reports`) — resolved to a
+//! plugin, a `location`, an options table for `open`, and the canonical [`Identity`] that keys
+//! the state and the overlap checks. `--backend NAME` forces the plugin for a URL.
+//!
+//! - [`identity`]: one canonical spelling per place; overlaps; passwords kept out of labels;
+//! - [`credentials`]: the password chain for plugins that take a password.
+
+pub mod credentials;
+pub mod identity;
+
+use std::{path::PathBuf, sync::Arc};
+
+use anyhow::{bail, Context, Result};
+
+pub use identity::{redact as redact_password, Identity};
+
+use crate::{
+    backend::Backend,
+    config::{valid_remote_name, Config, Remote},
+    plugins::{LoadedPlugin, Registry},
+};
+
+/// A target as parsed from the command line, before any plugin is loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// A local directory, made absolute (symlinks not resolved yet): a path, or a `file://` URL.
+    Local(PathBuf),
+    /// A URL with its lower-cased scheme.
+    Url {
+        /// The scheme, e.g. `ftp` or `exist+https`.
+        scheme: String,
+        /// The URL as written.
+        url: String,
+    },
+}
+
+impl TargetSpec {
+    /// Parses a target argument.
+    pub fn parse(text: &str) -> Result<Self> {
+        if text.is_empty() {
+            bail!("empty target: give a local path or a URL such as ftp://host/dir");
+        }
+        if let Some((scheme, rest)) = text.split_once("://") {
+            let valid = scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            if !valid {
+                bail!(
+                    "`{}`: `{scheme}` is not a valid URL scheme",
+                    redact_password(text)
+                );
+            }
+            if scheme.eq_ignore_ascii_case("file") {
+                let path = rest.strip_prefix("localhost").unwrap_or(rest);
+                let decoded = percent_encoding::percent_decode_str(path)
+                    .decode_utf8()
+                    .with_context(|| format!("`{text}`: the path is not UTF-8"))?;
+                if !decoded.starts_with('/') {
+                    bail!("`{text}`: a file URL needs an absolute path (file:///dir)");
+                }
+                return Ok(TargetSpec::Local(PathBuf::from(decoded.as_ref())));
+            }
+            return Ok(TargetSpec::Url {
+                scheme: scheme.to_ascii_lowercase(),
+                url: text.to_string(),
+            });
+        }
+        let path = std::path::absolute(text)
+            .with_context(|| format!("`{text}`: cannot make the path absolute"))?;
+        if path.to_str().is_none() {
+            bail!("`{text}`: local paths must be valid UTF-8");
+        }
+        Ok(TargetSpec::Local(path))
+    }
+
+    /// Is it a local path (or `file://` URL)?
+    pub fn is_local(&self) -> bool {
+        matches!(self, TargetSpec::Local(_))
+    }
+}
+
+/// A target resolved to its plugin and options, ready to open.
+#[derive(Debug)]
+pub struct Target {
+    /// What the user wrote, without a password: how messages name it.
+    pub label: String,
+    /// The parsed form.
+    pub spec: TargetSpec,
+    /// Where it is, canonically.
+    pub identity: Identity,
+    /// The plugin serving it.
+    pub plugin: Arc<LoadedPlugin>,
+    /// The options table for `open` (always holds `location`).
+    pub options: toml::Table,
+}
+
+impl Target {
+    /// Resolves `text`, loading only the plugin it needs. `forced_backend` is `--backend`.
+    pub fn resolve(
+        text: &str,
+        forced_backend: Option<&str>,
+        registry: &Registry,
+        config: &Config,
+    ) -> Result<Self> {
+        let (spec, remote) = match named_remote(text, config)? {
+            Some((remote, url)) => (TargetSpec::parse(&url)?, Some(remote)),
+            None => (TargetSpec::parse(text)?, None),
+        };
+        let forced = forced_backend.or(remote.and_then(|r| r.backend.as_deref()));
+        let plugin = match (forced, &spec) {
+            (Some(name), _) => registry.get(name)?,
+            (None, TargetSpec::Local(_)) => registry.get("local")?,
+            (None, TargetSpec::Url { scheme, .. }) => registry.for_scheme(scheme)?,
+        };
+        let (identity, location) = match &spec {
+            TargetSpec::Local(path) => {
+                let identity = Identity::local(plugin.name(), path)?;
+                let location = identity.display();
+                (identity, location)
+            }
+            TargetSpec::Url { scheme, url } => (
+                Identity::url(plugin.name(), url, default_port(&plugin, scheme))?,
+                url.clone(),
+            ),
+        };
+        let mut options = remote.map(|r| r.options.clone()).unwrap_or_default();
+        options.insert("location".into(), toml::Value::String(location));
+        let mut target = Target {
+            label: redact_password(text),
+            spec,
+            identity,
+            plugin,
+            options,
+        };
+        if target.declares("password") && !target.options.contains_key("password") {
+            if let Some((login, password)) = target.find_credentials(remote)? {
+                if let Some(login) = login {
+                    target.offer_option("user", toml::Value::String(login));
+                }
+                target
+                    .options
+                    .insert("password".into(), toml::Value::String(password));
+            }
+        }
+        Ok(target)
+    }
+
+    /// Does the plugin accept option `key`?
+    pub fn declares(&self, key: &str) -> bool {
+        self.plugin
+            .info
+            .options
+            .iter()
+            .any(|o| o.name.as_str() == key)
+    }
+
+    /// Sets option `key` if the plugin declares it and nobody set it yet (how `--jobs` becomes a
+    /// connection limit and `--ftp-active` a mode, without the host naming any backend).
+    pub fn offer_option(&mut self, key: &str, value: toml::Value) {
+        if self.declares(key) && !self.options.contains_key(key) {
+            self.options.insert(key.to_string(), value);
+        }
+    }
+
+    /// The password chain after the URL's own password ([`credentials`]).
+    fn find_credentials(&self, remote: Option<&Remote>) -> Result<Option<credentials::Found>> {
+        let TargetSpec::Url { url, .. } = &self.spec else {
+            return Ok(None);
+        };
+        let Ok(parsed) = url::Url::parse(url) else {
+            return Ok(None);
+        };
+        if parsed.password().is_some() {
+            return Ok(None);
+        }
+        let url_user = percent_encoding::percent_decode_str(parsed.username())
+            .decode_utf8_lossy()
+            .into_owned();
+        let user = self
+            .options
+            .get("user")
+            .and_then(|v| v.as_str())
+            .map(String::from)
+            .or(Some(url_user).filter(|u| !u.is_empty()));
+        credentials::Lookup {
+            shown: &self.label,
+            remote,
+            host: parsed.host_str().unwrap_or("").trim_matches(['[', ']']),
+            user,
+        }
+        .find()
+    }
+
+    /// Opens the backend; errors name the target and never show a password.
+    pub fn open(&self) -> Result<Backend> {
+        Backend::open(self.plugin.clone(), &self.options, &self.label)
+            .map_err(|e| anyhow::anyhow!("{}: {}", self.label, self.scrub(&e.to_string())))
+    }
+
+    /// `text` with a password typed in the target's URL replaced by `***` (a plugin that echoes
+    /// its location must not show it). Passwords from the credential chain never reach a
+    /// plugin's location, so plugins have no way to echo them.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut secrets = Vec::new();
+        if let TargetSpec::Url { url, .. } = &self.spec {
+            secrets.extend(identity::url_password(url));
+            if let Some(raw) = url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.password().map(String::from))
+            {
+                secrets.push(raw);
+            }
+        }
+        let mut text = text.to_string();
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            text = text.replace(secret.as_str(), "***");
+        }
+        text
+    }
+
+    /// The label the baseline is keyed by: plugin and canonical place, without any password.
+    pub fn endpoint_label(&self) -> String {
+        self.identity.label()
+    }
+}
+
+/// The port the plugin uses for `scheme` when a URL names none, from its info
+/// (`default_port:SCHEME`).
+fn default_port(plugin: &LoadedPlugin, scheme: &str) -> Option<u16> {
+    let key = format!("default_port:{scheme}");
+    plugin
+        .info
+        .extra
+        .iter()
+        .find(|pair| pair.0.as_str() == key)
+        .and_then(|pair| pair.1.as_str().parse().ok())
+}
+
+/// `mydata:reports` → the remote `mydata` and the URL of `reports` below its root. A name that is
+/// not configured is an error unless a local path of that name exists (write `./a:b` to be sure).
+fn named_remote<'c>(text: &str, config: &'c Config) -> Result<Option<(&'c Remote, String)>> {
+    if text.contains("://") {
+        return Ok(None);
+    }
+    let Some((name, below)) = text.split_once(':') else {
+        return Ok(None);
+    };
+    if !valid_remote_name(name) {
+        return Ok(None);
+    }
+    match config.remotes.get(name) {
+        Some(remote) => {
+            let below = below.trim_matches('/');
+            let url = if below.is_empty() {
+                remote.url.clone()
+            } else {
+                format!("{}/{below}", remote.url.trim_end_matches('/'))
+            };
+            Ok(Some((remote, url)))
+        }
+        None if std::path::Path::new(text).exists() => Ok(None),
+        None => {
+            let known: Vec<&str> = config.remotes.keys().map(String::as_str).collect();
+            let file = config
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "no configuration file".to_string());
+            bail!(
+                "`{text}`: no remote named `{name}` ({file}; known: {}); for a local path containing `:` write ./{text}",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_paths() {
+        assert_eq!(
+            TargetSpec::parse("FTP://u@h/x").unwrap(),
+            TargetSpec::Url {
+                scheme: "ftp".into(),
+                url: "FTP://u@h/x".into()
+            }
+        );
+        assert!(
+            matches!(TargetSpec::parse("exist+https://h/db").unwrap(), TargetSpec::Url { scheme, .. } if scheme == "exist+https")
+        );
+        let TargetSpec::Local(path) = TargetSpec::parse("some/dir").unwrap() else {
+            panic!()
+        };
+        assert!(path.is_absolute() && path.ends_with("some/dir"));
+        assert!(TargetSpec::parse("").is_err());
+        assert!(TargetSpec::parse("1x://h").is_err());
+    }
+
+    #[test]
+    fn named_remotes() {
+        let mut config = Config::default();
+        config.remotes.insert(
+            "mydata".into(),
+            Remote {
+                url: "exist://h/db/data/".into(),
+                backend: None,
+                password_command: None,
+                options: toml::Table::new(),
+            },
+        );
+        let (_, url) = named_remote("mydata:reports/2024", &config)
+            .unwrap()
+            .unwrap();
+        assert_eq!(url, "exist://h/db/data/reports/2024");
+        let (_, url) = named_remote("mydata:", &config).unwrap().unwrap();
+        assert_eq!(url, "exist://h/db/data/");
+        let error = named_remote("other:x", &config).unwrap_err().to_string();
+        assert!(error.contains("no remote named `other`"), "{error}");
+        assert!(named_remote("./other:x", &config).unwrap().is_none());
+    }
+}
