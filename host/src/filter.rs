@@ -78,6 +78,24 @@ impl Filter {
             && (self.includes.is_empty() || self.includes.iter().any(|p| p.matches_self(path)))
     }
 
+    /// Does a run with these filters look at `path` (a directory when `is_dir`)? Neither it nor a
+    /// directory above it is excluded, and a file is included. A run keeps the baseline records
+    /// of paths it does not look at as they were.
+    pub fn examines(&self, path: &str, is_dir: bool) -> bool {
+        let mut at = path;
+        while let Some((parent, _)) = at.rsplit_once('/') {
+            if self.excludes(parent) {
+                return false;
+            }
+            at = parent;
+        }
+        if is_dir {
+            !self.excludes(path)
+        } else {
+            self.keeps_file(path)
+        }
+    }
+
     /// Are there include patterns (so directories are kept only around included files)?
     pub fn has_includes(&self) -> bool {
         !self.includes.is_empty()

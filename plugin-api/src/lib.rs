@@ -27,6 +27,7 @@ mod root;
 pub mod author;
 pub mod conformance;
 pub mod io;
+pub mod temp_name;
 pub mod time;
 
 pub use backend::{Backend, BackendBox, Backend_TO, HashAlgo, Reader, ReaderBox, Reader_TO};

@@ -176,11 +176,13 @@ fn delete_unmatched_removes_what_the_filters_leave_out() {
         &[
             "↑ keep.txt (new)",
             "✗ old.log (deleted)",
+            "✗ cache/x.bin (deleted)",
             "✗ cache/ (deleted)",
             "✗ sub/keep-too.txt (deleted)",
             "✗ sub/ (deleted)",
         ],
-        "1 uploaded, 0 downloaded, 0 unchanged, 0 conflicts, 0 invalid, 4 deleted, 0 failed",
+        // Files are counted, directories are not.
+        "1 uploaded, 0 downloaded, 0 unchanged, 0 conflicts, 0 invalid, 3 deleted, 0 failed",
     );
     assert_eq!(text_tree(&pair.dst), entries(&[("keep.txt", "k")]));
     // Without --delete-unmatched, excluded destination files stay.

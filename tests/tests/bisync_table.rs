@@ -135,7 +135,11 @@ fn summary(lines: &[String], unchanged: usize) -> String {
         "{} uploaded, {} downloaded, {unchanged} unchanged, {conflicts} {word}, 0 invalid, {} deleted, 0 failed",
         count("↑ "),
         count("↓ "),
-        count("✗ ")
+        // Deletions count files; a directory's own line is not one.
+        lines
+            .iter()
+            .filter(|l| l.starts_with("✗ ") && !l.contains("/ ("))
+            .count()
     )
 }
 
@@ -341,6 +345,7 @@ fn run_table(remote: Remote, strategy: Strategy) {
         Strategy::Local => {
             lines.push(format!("! folder_del/ ({why}; applied the local deletion)"));
             lines.push("✗ folder_del/ (deleted on remote)".into());
+            lines.push("✗ folder_del/f.txt (deleted on remote)".into());
         }
         _ => {
             lines.push(format!("! folder_del/ ({why}; kept remote)"));

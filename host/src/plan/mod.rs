@@ -5,12 +5,14 @@
 //! - [`one_way`]: the one-way table of sync-semantics §4 with its safety rules;
 //! - [`two_way`]: the bisync matrix of sync-semantics §5, producing conflicts as data;
 //! - [`resolve`]: conflict strategies (`--resolve`) turning those conflicts into actions;
+//! - `guard`: the one deletion guard every planned deletion passes;
 //! - [`xml`]: well-formedness checks before upload.
 //!
 //! Actions name the side they write to with [`Which`]: in a one-way run everything is written to
 //! the destination; in a bisync the local side is the "source" and the remote the "destination".
 
 pub mod compare;
+mod guard;
 pub mod one_way;
 pub mod resolve;
 pub mod two_way;
@@ -18,7 +20,12 @@ pub mod xml;
 
 pub use compare::Which;
 
-use crate::state::Record;
+use std::collections::BTreeSet;
+
+use crate::{
+    scan::Tree,
+    state::{Baseline, Record},
+};
 
 /// Why a file is transferred.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,34 +188,51 @@ pub struct Plan {
     pub hashed_files: u64,
 }
 
-/// Failed listings and refused entries become failures, reported once each; skipped special
-/// files become warnings. `trees` names each side as the messages should.
-pub(crate) fn report_blind_spots(plan: &mut Plan, trees: [(&crate::scan::Tree, &str); 2]) {
+/// The paths a run examines: everything scanned on either side, and the baseline records its
+/// filters look at (a narrower filter does not forget what it does not look at), less every
+/// path unknown on either side (unknown is never absent: its record stays as it was).
+pub(crate) fn examined_paths<'t>(
+    trees: [&'t Tree; 2],
+    baseline: &'t Baseline,
+    filter: &crate::filter::Filter,
+) -> BTreeSet<&'t str> {
+    let recorded = baseline
+        .records
+        .iter()
+        .filter(|(path, record)| filter.examines(path, record.dir))
+        .map(|(path, _)| path);
+    trees[0]
+        .nodes
+        .keys()
+        .chain(trees[1].nodes.keys())
+        .chain(recorded)
+        .map(String::as_str)
+        .filter(|path| !trees[0].is_unknown(path) && !trees[1].is_unknown(path))
+        .collect()
+}
+
+/// Every unknown path becomes one warning: it is left as it is on both sides. `trees` names
+/// each side as the messages should.
+pub(crate) fn report_unknown(plan: &mut Plan, trees: [(&Tree, &str); 2]) {
     for (tree, side) in trees {
-        for (dir, error) in &tree.failed_dirs {
-            let shown = if dir.is_empty() {
-                ".".to_string()
-            } else {
-                format!("{dir}/")
-            };
-            plan.actions.push(Action::Failed {
-                path: shown,
-                why: format!(
-                    "cannot list the {side} directory: {error}; nothing below it is changed"
-                ),
-            });
-        }
-        for problem in &tree.problems {
-            plan.actions.push(Action::Failed {
-                path: problem.context_value("path").unwrap_or("").to_string(),
-                why: problem.message.to_string(),
-            });
-        }
-        for (path, kind) in &tree.skipped_special {
+        for (path, why) in &tree.unknown {
+            let shown = if path.is_empty() { "." } else { path.as_str() };
             plan.warnings.push(format!(
-                "skipped {} `{path}` on the {side} side: only files and directories are synced",
-                kind.name()
+                "cannot read `{shown}` on the {side} side ({why}); it is left as it is on both sides"
             ));
         }
+        for (dir, whys) in &tree.incomplete {
+            let shown = if dir.is_empty() { "." } else { dir.as_str() };
+            for why in whys {
+                plan.warnings.push(format!(
+                    "cannot read an entry of `{shown}` on the {side} side ({why}); what it lists is synced, nothing else there is deleted or replaced"
+                ));
+            }
+        }
     }
+}
+
+/// Is `path` strictly below the directory `dir`?
+pub(crate) fn is_below(path: &str, dir: &str) -> bool {
+    path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/'
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::{
     compare::{self, Hashes, Which},
-    xml, Action, Plan, Reason,
+    is_below, xml, Action, Plan, Reason,
 };
 use crate::{
     scan::{Node, Tree},
@@ -65,14 +65,11 @@ impl<'a> OneWay<'a> {
     /// Builds the plan: hashes what must be hashed, classifies every path, applies the safety
     /// rules and checks XML.
     pub fn plan(&self) -> Plan {
-        let paths: BTreeSet<&str> = self
-            .source_tree
-            .nodes
-            .keys()
-            .chain(self.destination_tree.nodes.keys())
-            .chain(self.baseline.records.keys())
-            .map(String::as_str)
-            .collect();
+        let paths = super::examined_paths(
+            [self.source_tree, self.destination_tree],
+            self.baseline,
+            &self.options.filter,
+        );
         let hashes = compare::compute(
             self.hash_requests(&paths),
             self.source,
@@ -83,20 +80,24 @@ impl<'a> OneWay<'a> {
             hashed_files: hashes.files_read,
             ..Plan::default()
         };
-        super::report_blind_spots(
+        super::report_unknown(
             &mut plan,
             [
                 (self.source_tree, "source"),
                 (self.destination_tree, "destination"),
             ],
         );
+        let mut type_conflicts: Vec<&str> = Vec::new();
         for path in paths {
-            if self.source_tree.is_under_failed_dir(path)
-                || self.destination_tree.is_under_failed_dir(path)
-            {
+            // Nothing below an unsettled file/directory conflict is copied or deleted.
+            if type_conflicts.iter().any(|dir| is_below(path, dir)) {
                 continue;
             }
             if let Some(action) = self.classify(path, &hashes) {
+                if matches!(&action, Action::Conflict { why, .. } if why.contains("a directory on the other"))
+                {
+                    type_conflicts.push(path);
+                }
                 plan.actions.push(action);
             }
         }
@@ -116,7 +117,13 @@ impl<'a> OneWay<'a> {
                 });
             }
         }
-        self.guard_deletions(&mut plan);
+        super::guard::Guard {
+            trees: [self.source_tree, self.destination_tree],
+            baseline: self.baseline,
+            options: self.options,
+            two_way: false,
+        }
+        .apply(&mut plan);
         xml::check_uploads(&mut plan, self.source, self.destination, self.options);
         plan
     }
@@ -381,47 +388,6 @@ impl<'a> OneWay<'a> {
                 path: path.to_string(),
                 why,
             }),
-        }
-    }
-
-    /// The deletion guards: an empty source against a non-empty baseline, and `--max-delete`.
-    fn guard_deletions(&self, plan: &mut Plan) {
-        let deletions = plan
-            .actions
-            .iter()
-            .filter(|a| matches!(a, Action::Delete { .. } | Action::Clear { .. }))
-            .count();
-        if deletions == 0 {
-            return;
-        }
-        let refusal = if self.source_tree.file_count() == 0
-            && self.baseline.file_count() > 0
-            && !self.options.force
-        {
-            Some(format!(
-                "refusing to delete: the source lists no files but the last sync recorded {}; nothing was deleted (check the source, or use --force)",
-                self.baseline.file_count()
-            ))
-        } else {
-            let total = self.destination_tree.file_count();
-            self.options.max_delete.exceeded(deletions, total).then(|| {
-                format!(
-                    "refusing to delete {deletions} of {total} destination files (more than {}); nothing was deleted",
-                    self.options.max_delete
-                )
-            })
-        };
-        if let Some(why) = refusal {
-            plan.actions.retain(|a| {
-                !matches!(
-                    a,
-                    Action::Delete { .. } | Action::RemoveDir { .. } | Action::Clear { .. }
-                )
-            });
-            plan.actions.push(Action::Failed {
-                path: String::new(),
-                why,
-            });
         }
     }
 }

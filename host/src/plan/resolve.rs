@@ -202,14 +202,17 @@ impl Conflict {
         };
         let winner = match decision {
             Decision::Skip => return skip(),
+            // A directory's content cannot become a file nor the file's content a directory:
+            // whichever side a strategy names, both are kept (the directory keeps the name).
+            _ if matches!(self.kind, ConflictKind::FileDir) => {
+                return self.keep_both_file_dir(aside)
+            }
             Decision::Take(which) => which,
             Decision::Newer | Decision::Older | Decision::KeepBoth => {
                 // A deletion has no date: the content that still exists is kept, so nothing is
                 // lost; a directory has no single date: both are kept.
                 if let Some(surviving) = self.surviving() {
                     surviving
-                } else if matches!(self.kind, ConflictKind::FileDir) {
-                    return self.keep_both_file_dir(aside);
                 } else if decision == Decision::KeepBoth {
                     let winner = self.newer().unwrap_or(Which::Source);
                     return vec![Action::KeepBoth {
@@ -287,24 +290,6 @@ impl Conflict {
                 }
             }
             _ if !won.exists() => vec![Action::Delete { path, on: loser }],
-            ConflictKind::FileDir => {
-                let mut actions = vec![Action::Clear {
-                    path: path.clone(),
-                    on: loser,
-                    dir: lost.dir,
-                }];
-                if won.dir {
-                    actions.push(Action::Mkdir { path, on: loser });
-                } else {
-                    actions.push(Action::Transfer {
-                        path,
-                        reason: Reason::Modified,
-                        size: won.size.unwrap_or(0),
-                        to: loser,
-                    });
-                }
-                actions
-            }
             _ => vec![Action::Transfer {
                 path,
                 reason: if lost.exists() {

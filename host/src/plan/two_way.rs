@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     compare::{self, Hashes},
+    is_below,
     resolve::{conflict_name, Change, Conflict, ConflictKind, Decision, Version},
     xml, Action, Plan, Reason, Which,
 };
@@ -54,12 +55,25 @@ enum State {
 }
 
 /// One path, classified.
+#[derive(Clone)]
 struct Cell<'t> {
     local: Option<&'t Node>,
     remote: Option<&'t Node>,
     record: Option<&'t Record>,
     local_state: State,
     remote_state: State,
+}
+
+impl Cell<'_> {
+    /// The cell as if side `which` had nothing at this path.
+    fn without(&self, which: Which) -> Self {
+        let mut cell = self.clone();
+        match which {
+            Which::Source => (cell.local, cell.local_state) = (None, State::Absent),
+            Which::Destination => (cell.remote, cell.remote_state) = (None, State::Absent),
+        }
+        cell
+    }
 }
 
 impl<'a> TwoWay<'a> {
@@ -87,18 +101,11 @@ impl<'a> TwoWay<'a> {
 
     /// Builds the plan, asking `decide` about every conflict in path order.
     pub fn plan(&self, decide: &mut dyn FnMut(&Conflict) -> Decision) -> Plan {
-        let paths: BTreeSet<&str> = self
-            .local_tree
-            .nodes
-            .keys()
-            .chain(self.remote_tree.nodes.keys())
-            .chain(self.baseline.records.keys())
-            .map(String::as_str)
-            .filter(|path| {
-                !self.local_tree.is_under_failed_dir(path)
-                    && !self.remote_tree.is_under_failed_dir(path)
-            })
-            .collect();
+        let paths = super::examined_paths(
+            [self.local_tree, self.remote_tree],
+            self.baseline,
+            &self.options.filter,
+        );
         let hashes = compare::compute(
             self.hash_requests(&paths),
             self.local,
@@ -109,7 +116,7 @@ impl<'a> TwoWay<'a> {
             hashed_files: hashes.files_read,
             ..Plan::default()
         };
-        super::report_blind_spots(
+        super::report_unknown(
             &mut plan,
             [(self.local_tree, "local"), (self.remote_tree, "remote")],
         );
@@ -127,22 +134,39 @@ impl<'a> TwoWay<'a> {
         }
         let mut names = Names::new(self);
         let mut suppressed: Vec<String> = Vec::new();
+        let mut restored: Vec<(String, Which)> = Vec::new();
         for (&path, cell) in &cells {
             if suppressed.iter().any(|prefix| is_below(path, prefix)) {
                 continue;
             }
+            // Below a directory that won a file/directory conflict, the file's side has nothing
+            // (it has a file there): what it lacks is to be restored, not a deletion.
+            let restoring = restored
+                .iter()
+                .find(|(prefix, _)| is_below(path, prefix))
+                .map(|(_, file_side)| *file_side);
+            let cell = match restoring {
+                Some(file_side) => cell.without(file_side),
+                None => cell.clone(),
+            };
             self.decide_path(
                 path,
-                cell,
+                &cell,
                 &cells,
                 &hashes,
                 decide,
                 &mut names,
                 &mut plan,
-                &mut suppressed,
+                (&mut suppressed, &mut restored),
             );
         }
-        self.guard_deletions(&mut plan);
+        super::guard::Guard {
+            trees: [self.local_tree, self.remote_tree],
+            baseline: self.baseline,
+            options: self.options,
+            two_way: true,
+        }
+        .apply(&mut plan);
         xml::check_uploads(&mut plan, self.local, self.remote, self.options);
         plan
     }
@@ -241,7 +265,7 @@ impl<'a> TwoWay<'a> {
         decide: &mut dyn FnMut(&Conflict) -> Decision,
         names: &mut Names,
         plan: &mut Plan,
-        suppressed: &mut Vec<String>,
+        (suppressed, restored): (&mut Vec<String>, &mut Vec<(String, Which)>),
     ) {
         let owned = path.to_string();
         let mut resolve = |conflict: Conflict, plan: &mut Plan| {
@@ -282,14 +306,10 @@ impl<'a> TwoWay<'a> {
                     local: version(Some(l), cell.local_state),
                     remote: version(Some(r), cell.remote_state),
                 };
-                let decision = resolve(conflict, plan);
-                let dir_kept = match decision {
-                    Decision::Take(which) => which == dir_side,
-                    Decision::Skip => false,
-                    Decision::Newer | Decision::Older | Decision::KeepBoth => true,
-                };
-                if !dir_kept {
-                    suppressed.push(owned);
+                // Every decision but skip keeps both: the directory keeps the name.
+                match resolve(conflict, plan) {
+                    Decision::Skip => suppressed.push(owned),
+                    _ => restored.push((owned, dir_side.other())),
                 }
             }
             (Some(node), None) | (None, Some(node)) if node.is_dir() => {
@@ -513,51 +533,6 @@ impl<'a> TwoWay<'a> {
             )
         }))
     }
-
-    /// No deletion on a side when the other side lists no files but the baseline had some
-    /// (unless `--force`), and `--max-delete` per side.
-    fn guard_deletions(&self, plan: &mut Plan) {
-        for on in [Which::Source, Which::Destination] {
-            let deletes_here = |a: &Action| matches!(a, Action::Delete { on: o, .. } | Action::RemoveDir { on: o, .. } if *o == on);
-            let deletions = plan
-                .actions
-                .iter()
-                .filter(|a| matches!(a, Action::Delete { on: o, .. } if *o == on))
-                .count();
-            if deletions == 0 {
-                continue;
-            }
-            let (here, there) = (self.tree(on), self.tree(on.other()));
-            let (here_name, there_name) = (
-                super::resolve::side_word(on),
-                super::resolve::side_word(on.other()),
-            );
-            let refusal = if there.file_count() == 0
-                && self.baseline.file_count() > 0
-                && !self.options.force
-            {
-                Some(format!(
-                    "refusing to delete on {here_name}: {there_name} lists no files but the last sync recorded {}; nothing was deleted (check {there_name}, or use --force)",
-                    self.baseline.file_count()
-                ))
-            } else {
-                let total = here.file_count();
-                self.options.max_delete.exceeded(deletions, total).then(|| {
-                    format!(
-                        "refusing to delete {deletions} of {total} files on {here_name} (more than {}); nothing was deleted there",
-                        self.options.max_delete
-                    )
-                })
-            };
-            if let Some(why) = refusal {
-                plan.actions.retain(|a| !deletes_here(a));
-                plan.actions.push(Action::Failed {
-                    path: String::new(),
-                    why,
-                });
-            }
-        }
-    }
 }
 
 /// Names for kept-both losers, unique among both trees and each other.
@@ -596,11 +571,6 @@ impl Names {
 
 fn file_node<'t>(tree: &'t Tree, path: &str) -> Option<&'t Node> {
     tree.nodes.get(path).filter(|n| n.is_file())
-}
-
-/// Is `path` strictly below the directory `dir`?
-fn is_below(path: &str, dir: &str) -> bool {
-    path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/'
 }
 
 /// Did anything below `dir` change on `which` (new or modified) since the baseline?

@@ -1,6 +1,7 @@
-//! Scanning: listing one side breadth-first with `jobs` parallel workers into a [`Tree`], keeping
-//! every directory that failed to list (so nothing below it is ever deleted), every entry the
-//! backend could not report, and refusing names that could escape the tree.
+//! Scanning: listing one side breadth-first with `jobs` parallel workers into a [`Tree`]. Every
+//! path whose state cannot be read — a directory that failed to list, an entry the backend could
+//! not report, a name that could escape the tree, a symlink or special file — is kept as
+//! *unknown*, never as absent, so that nothing at or below it is deleted or overwritten.
 
 mod tree;
 
@@ -10,10 +11,11 @@ pub use tree::{Node, Tree};
 
 use crate::{backend::Backend, filter::Filter};
 
-/// Is `name` one of ferry's own temporary upload files (`.NAME.ferry-part-XXXX`)? They are never
-/// synced, deleted as strays, or shown.
+/// Is `name` one of ferry's own temporary upload files? Only names ferry can prove it made
+/// ([`ferry_plugin_api::temp_name::is_temp_name`]) are: they are never synced, and strays left by
+/// a killed run are removed. A user's file that merely looks like one is data.
 pub fn is_partial_file(name: &str) -> bool {
-    name.starts_with('.') && name.contains(".ferry-part-")
+    ferry_plugin_api::temp_name::is_temp_name(name)
 }
 
 /// Lists everything below the backend's root. A missing root gives a tree with
@@ -36,7 +38,12 @@ pub fn scan(backend: &Backend, filter: &Filter, jobs: usize) -> Result<Tree, Bac
         for (dir, result) in level.iter().zip(listings) {
             match result {
                 Ok(listing) => next.extend(absorb(&mut tree, filter, dir, listing)),
-                Err(error) => tree.failed_dirs.push((dir.clone(), error)),
+                Err(error) if error.kind == ErrorKind::NOT_FOUND => {
+                    // Gone between its parent's listing and its own: absent, like any deletion
+                    // seen one run later; its record decides what that means.
+                    tree.nodes.remove(dir);
+                }
+                Err(error) => tree.mark_unknown(dir, format!("cannot list it: {error}")),
             }
         }
         level = next;
@@ -54,7 +61,19 @@ fn absorb(
     dir: &str,
     listing: ferry_plugin_api::Listing,
 ) -> Vec<String> {
-    tree.problems.extend(listing.problems);
+    for problem in listing.problems {
+        // A problem names its entry, or (when the entry's name itself is the problem) its
+        // directory, which is then only known in part.
+        let path = match problem.context_value("path") {
+            Some(".") | None => dir.to_string(),
+            Some(path) => path.trim_matches('/').to_string(),
+        };
+        if path == dir {
+            tree.mark_incomplete(dir, problem.message.to_string());
+        } else if !filter.excludes(&path) {
+            tree.mark_unknown(&path, problem.message.to_string());
+        }
+    }
     let mut subdirs = Vec::new();
     for entry in listing.entries {
         let name = entry.name.as_str();
@@ -64,15 +83,13 @@ fn absorb(
             format!("{dir}/{name}")
         };
         if let Err(why) = ferry_plugin_api::Entry::validate_name(name) {
-            tree.problems.push(
-                BackendError::new(
-                    ErrorKind::INVALID_INPUT,
-                    format!(
-                        "refused an entry of `{}` named {name:?}: {why}",
-                        if dir.is_empty() { "." } else { dir }
-                    ),
-                )
-                .with_context("path", &path),
+            // The name itself cannot be a path: what it stands for is unknown.
+            tree.mark_incomplete(
+                dir,
+                format!(
+                    "refused an entry of `{}` named {name:?}: {why}",
+                    if dir.is_empty() { "." } else { dir }
+                ),
             );
             continue;
         }
@@ -99,7 +116,13 @@ fn absorb(
                     tree.unmatched.push((path, false));
                 }
             }
-            _ => tree.skipped_special.push((path, entry.kind)),
+            _ => tree.mark_unknown(
+                &path,
+                format!(
+                    "a {}: only files and directories are synced",
+                    entry.kind.name()
+                ),
+            ),
         }
     }
     subdirs

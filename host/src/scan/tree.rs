@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use ferry_plugin_api::{BackendError, Entry, EntryKind};
+use ferry_plugin_api::{Entry, EntryKind};
 
 /// What ferry knows about one scanned path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,12 +50,15 @@ pub struct Tree {
     pub root_exists: bool,
     /// Files and directories by relative path.
     pub nodes: BTreeMap<String, Node>,
-    /// Directories whose listing failed: their content is unknown.
-    pub failed_dirs: Vec<(String, BackendError)>,
-    /// Entries the backend could not report or ferry refused (bad names).
-    pub problems: Vec<BackendError>,
-    /// Symlinks and special files, skipped.
-    pub skipped_special: Vec<(String, EntryKind)>,
+    /// Paths whose state could not be read, with why: a directory that failed to list, an entry
+    /// that could not be stat'ed or parsed, a name that cannot be synced, a symlink or special
+    /// file. For a directory that includes everything below it. Unknown is never absent: such a
+    /// path is not deleted, overwritten or forgotten (sync-semantics §6).
+    pub unknown: BTreeMap<String, String>,
+    /// Directories whose listing was incomplete (an entry could not be parsed, or its name is not
+    /// a path), with why: what they list is known, but a name they do not list is unknown there,
+    /// not absent, since it may be the entry that could not be read.
+    pub incomplete: BTreeMap<String, Vec<String>>,
     /// ferry's own temporary files left by an interrupted earlier run.
     pub partial_files: Vec<String>,
     /// Entries the filters left out (topmost only: nothing below an excluded directory is
@@ -64,13 +67,65 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// Is `path` inside (or equal to) a directory whose listing failed?
-    pub fn is_under_failed_dir(&self, path: &str) -> bool {
-        self.failed_dirs.iter().any(|(dir, _)| {
-            dir.is_empty()
-                || path == dir
-                || (path.starts_with(dir.as_str()) && path.as_bytes().get(dir.len()) == Some(&b'/'))
-        })
+    /// Marks `path` (and, for a directory, everything below it) unknown, keeping the first reason.
+    pub fn mark_unknown(&mut self, path: &str, why: impl Into<String>) {
+        self.nodes.remove(path);
+        self.unknown
+            .entry(path.to_string())
+            .or_insert_with(|| why.into());
+    }
+
+    /// Marks the directory `dir` as listed incompletely, for `why`.
+    pub fn mark_incomplete(&mut self, dir: &str, why: impl Into<String>) {
+        self.incomplete
+            .entry(dir.to_string())
+            .or_default()
+            .push(why.into());
+    }
+
+    /// Is the state of `path` unknown: it or a directory above it could not be read, or it is
+    /// not listed in a directory whose listing was incomplete?
+    pub fn is_unknown(&self, path: &str) -> bool {
+        let mut at = path;
+        loop {
+            if self.unknown.contains_key(at) {
+                return true;
+            }
+            let parent = match at.rsplit_once('/') {
+                Some((parent, _)) => parent,
+                None if at.is_empty() => return false,
+                None => "",
+            };
+            if self.incomplete.contains_key(parent) && !self.nodes.contains_key(at) {
+                return true;
+            }
+            at = parent;
+        }
+    }
+
+    /// Is anything at, above or below `path` unknown, or a listing at, above or below it
+    /// incomplete? Then deleting `path` could destroy what ferry cannot see (a listing that
+    /// failed in part is no ground for a deletion).
+    pub fn has_unknown_within(&self, path: &str) -> bool {
+        if self.is_unknown(path) || self.incomplete.contains_key(path) {
+            return true;
+        }
+        let mut at = path;
+        while let Some((parent, _)) = at.rsplit_once('/') {
+            if self.incomplete.contains_key(parent) {
+                return true;
+            }
+            at = parent;
+        }
+        if !path.is_empty() && self.incomplete.contains_key("") {
+            return true;
+        }
+        let prefix = format!("{path}/");
+        let below = |keys: &mut dyn Iterator<Item = &String>| {
+            keys.next().is_some_and(|p| p.starts_with(&prefix))
+        };
+        below(&mut self.unknown.range(prefix.clone()..).map(|(p, _)| p))
+            || below(&mut self.incomplete.range(prefix.clone()..).map(|(p, _)| p))
     }
 
     /// Number of files.

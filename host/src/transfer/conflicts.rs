@@ -12,9 +12,15 @@ use crate::{
 };
 
 impl Run<'_, '_> {
-    /// Removes a file or a whole directory tree in the way of a resolved conflict.
+    /// Removes a file or a whole directory tree in the way of a resolved conflict (or left out by
+    /// the filters, with `--delete-unmatched`). Every file that goes is reported and counted.
     pub(super) fn clear(&self, path: &str, on: Which, dir: bool) {
         let backend = self.executor.side(on).backend;
+        let files = if dir {
+            self.files_in(on, path)
+        } else {
+            Vec::new()
+        };
         let result = self.unless_dry(|| {
             if dir {
                 backend.rmdir(path, true)
@@ -24,6 +30,14 @@ impl Run<'_, '_> {
         });
         match result {
             Ok(()) => {
+                // Each file that went with it is a deletion of its own, counted and shown.
+                for file in &files {
+                    self.report(Event::Deleted {
+                        path: file,
+                        dir: false,
+                        side: self.executor.side_name(on),
+                    });
+                }
                 self.report(Event::Deleted {
                     path,
                     dir,
@@ -36,6 +50,40 @@ impl Run<'_, '_> {
             }
             Err(error) => self.fail(path, &error),
         }
+    }
+
+    /// The files below `dir` on side `on`: from the scan, or (for a directory the filters kept
+    /// the scan out of) listed now.
+    fn files_in(&self, on: Which, dir: &str) -> Vec<String> {
+        let prefix = format!("{dir}/");
+        let scanned: Vec<String> = self
+            .executor
+            .tree(on)
+            .nodes
+            .range(prefix.clone()..)
+            .take_while(|(p, _)| p.starts_with(&prefix))
+            .filter(|(_, n)| n.is_file())
+            .map(|(p, _)| p.clone())
+            .collect();
+        if !scanned.is_empty() || self.executor.tree(on).nodes.contains_key(dir) {
+            return scanned;
+        }
+        let backend = self.executor.side(on).backend;
+        let (mut files, mut pending) = (Vec::new(), vec![dir.to_string()]);
+        while let Some(at) = pending.pop() {
+            let Ok(listing) = backend.list(&at) else {
+                continue;
+            };
+            for entry in listing.entries.iter() {
+                let path = format!("{at}/{}", entry.name);
+                match entry.kind {
+                    ferry_plugin_api::EntryKind::DIRECTORY => pending.push(path),
+                    _ => files.push(path),
+                }
+            }
+        }
+        files.sort();
+        files
     }
 
     /// Drops the records of everything below the directory `dir`.

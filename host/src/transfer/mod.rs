@@ -218,7 +218,9 @@ impl Run<'_, '_> {
                     summary.bytes += bytes;
                 }
                 Event::DirCreated { .. } => summary.dirs_created += 1,
-                Event::Deleted { .. } => summary.deleted += 1,
+                // The summary counts files; a directory's own line is not one.
+                Event::Deleted { dir: false, .. } => summary.deleted += 1,
+                Event::Deleted { dir: true, .. } => {}
                 Event::Unchanged { .. } => summary.unchanged += 1,
                 Event::Conflict { .. } => summary.conflicts += 1,
                 Event::Resolved { .. } => summary.resolved += 1,

@@ -2,7 +2,7 @@
 //!
 //! Paths are absolute on the server (`root` + relative path). Listings `CWD` into the directory
 //! first, then use MLSD where advertised, else `LIST -a` (so hidden files are not missed).
-//! Uploads go to `.NAME.ferry-part-XXXX` and are renamed into place (deleting the old file first
+//! Uploads go to a temporary name (`ferry_plugin_api::temp_name`) and are renamed into place (deleting the old file first
 //! where the server refuses to rename over it); the entry is then read back with MLST or by
 //! listing the parent, so the baseline stores the server's own version in the same form the next
 //! listing will show.
@@ -10,10 +10,7 @@
 use std::{
     collections::HashSet,
     io::Read,
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Mutex,
-    },
+    sync::{atomic::Ordering, Mutex},
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -301,19 +298,9 @@ impl<C: Connector> FtpBackend<C> {
         size: Option<u64>,
         mtime_ns: Option<i64>,
     ) -> Result<Entry, BackendError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         let (parent, name) = parent_and_name(path);
         self.mkdir_on(&mut conn, parent)?;
-        let unique = format!(
-            "{:x}{:x}{:x}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0)
-        );
-        let temp = self.absolute(&join(parent, &format!(".{name}.ferry-part-{unique}")));
+        let temp = self.absolute(&join(parent, &ferry_plugin_api::temp_name::temp_name(name)));
         let target = self.absolute(path);
         let stored = self.store(&mut conn, &temp, path, source, size);
         if let Err(error) = stored {

@@ -1,4 +1,5 @@
-//! Atomic writes: the bytes go to `.NAME.ferry-part-XXXX` in the destination directory, are
+//! Atomic writes: the bytes go to a temporary name ([`ferry_plugin_api::temp_name`]) in the
+//! destination directory, are
 //! checked against the announced size, fsynced, given their mtime, and only then renamed over the
 //! final name. Any failure removes the temporary file, so a partial file never shows under the
 //! final name.
@@ -7,8 +8,6 @@ use std::{
     fs::{self, File, OpenOptions},
     io::Read,
     path::{Path, PathBuf},
-    sync::atomic::{AtomicU64, Ordering},
-    time::{SystemTime, UNIX_EPOCH},
 };
 
 use ferry_plugin_api::{
@@ -83,23 +82,12 @@ fn fill(
 }
 
 fn create_temp(parent: &Path, target: &Path, path: &str) -> Result<(PathBuf, File), BackendError> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     loop {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let unique = format!(
-            "{:x}{:x}{:x}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            nanos
-        );
-        let temp = parent.join(format!(".{name}.ferry-part-{unique}"));
+        let temp = parent.join(ferry_plugin_api::temp_name::temp_name(&name));
         match OpenOptions::new().write(true).create_new(true).open(&temp) {
             Ok(file) => return Ok((temp, file)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,

@@ -1,0 +1,194 @@
+//! The one deletion guard (sync-semantics §6 "Deletions are always guarded"). Every planned
+//! deletion — a file gone from the other side, an empty directory, or whatever a conflict's
+//! resolution clears away — passes here, in both modes:
+//!
+//! - nothing is deleted at, above or below a path the side could not read (unknown);
+//! - a directory cleared by a resolution keeps the files the filters leave out (unless
+//!   `--delete-unmatched`): it is emptied of what ferry synced and then removed only if empty;
+//! - no deletion on a side when the other side lists no files but the baseline had some
+//!   (unless `--force`);
+//! - `--max-delete` counts files, including those below a cleared directory, per side.
+
+use super::{Action, Plan, Which};
+use crate::{scan::Tree, state::Baseline, sync::options::SyncOptions};
+
+/// What the guard needs to know about the run.
+pub(crate) struct Guard<'a> {
+    /// The trees, by [`Which`]: `[source, destination]`.
+    pub trees: [&'a Tree; 2],
+    /// The baseline.
+    pub baseline: &'a Baseline,
+    /// The run's options.
+    pub options: &'a SyncOptions,
+    /// A bisync (messages name the side).
+    pub two_way: bool,
+}
+
+fn index(which: Which) -> usize {
+    match which {
+        Which::Source => 0,
+        Which::Destination => 1,
+    }
+}
+
+/// The side a deletion happens on and its path, if the action deletes anything.
+fn deletion(action: &Action) -> Option<(Which, &str)> {
+    match action {
+        Action::Delete { path, on }
+        | Action::RemoveDir { path, on }
+        | Action::Clear { path, on, .. } => Some((*on, path)),
+        _ => None,
+    }
+}
+
+impl Guard<'_> {
+    fn tree(&self, which: Which) -> &Tree {
+        self.trees[index(which)]
+    }
+
+    fn side_word(&self, which: Which) -> &'static str {
+        match (self.two_way, which) {
+            (true, Which::Source) => "local",
+            (true, Which::Destination) => "remote",
+            (false, Which::Source) => "source",
+            (false, Which::Destination) => "destination",
+        }
+    }
+
+    /// Applies every rule to `plan`.
+    pub fn apply(&self, plan: &mut Plan) {
+        self.keep_unknown(plan);
+        self.keep_excluded(plan);
+        for on in [Which::Source, Which::Destination] {
+            self.limit(plan, on);
+        }
+    }
+
+    /// Drops deletions at, above or below an unknown path.
+    fn keep_unknown(&self, plan: &mut Plan) {
+        let mut warnings = Vec::new();
+        plan.actions.retain(|action| match deletion(action) {
+            Some((on, path)) if self.tree(on).has_unknown_within(path) => {
+                warnings.push(format!(
+                    "not deleting `{path}` on the {} side: it holds entries ferry cannot read",
+                    self.side_word(on)
+                ));
+                false
+            }
+            _ => true,
+        });
+        plan.warnings.extend(warnings);
+    }
+
+    /// A directory cleared by a resolution that holds excluded entries is emptied of what ferry
+    /// synced, file by file, and left to be removed only if that empties it.
+    fn keep_excluded(&self, plan: &mut Plan) {
+        if self.options.delete_unmatched {
+            return;
+        }
+        let mut actions = Vec::with_capacity(plan.actions.len());
+        for action in plan.actions.drain(..) {
+            match action {
+                Action::Clear {
+                    path,
+                    on,
+                    dir: true,
+                } if holds_unmatched(self.tree(on), &path) => {
+                    let tree = self.tree(on);
+                    let prefix = format!("{path}/");
+                    let below = tree
+                        .nodes
+                        .range(prefix.clone()..)
+                        .take_while(|(p, _)| p.starts_with(&prefix));
+                    for (file, node) in below {
+                        actions.push(if node.is_file() {
+                            Action::Clear {
+                                path: file.clone(),
+                                on,
+                                dir: false,
+                            }
+                        } else {
+                            Action::RemoveDir {
+                                path: file.clone(),
+                                on,
+                            }
+                        });
+                    }
+                    actions.push(Action::RemoveDir { path, on });
+                }
+                other => actions.push(other),
+            }
+        }
+        plan.actions = actions;
+    }
+
+    /// The mass-deletion rules for the deletions on side `on`.
+    fn limit(&self, plan: &mut Plan, on: Which) {
+        let here = self.tree(on);
+        let files: usize = plan
+            .actions
+            .iter()
+            .filter_map(|action| match action {
+                Action::Delete { on: o, .. }
+                | Action::Clear {
+                    on: o, dir: false, ..
+                } if *o == on => Some(1),
+                Action::Clear {
+                    on: o,
+                    path,
+                    dir: true,
+                } if *o == on => Some(files_below(here, path).max(1)),
+                _ => None,
+            })
+            .sum();
+        if files == 0 {
+            return;
+        }
+        let (here_word, there_word) = (self.side_word(on), self.side_word(on.other()));
+        let recorded = self.baseline.file_count();
+        let refusal = if self.tree(on.other()).file_count() == 0
+            && recorded > 0
+            && !self.options.force
+        {
+            Some(if self.two_way {
+                format!("refusing to delete on {here_word}: {there_word} lists no files but the last sync recorded {recorded}; nothing was deleted (check {there_word}, or use --force)")
+            } else {
+                format!("refusing to delete: the {there_word} lists no files but the last sync recorded {recorded}; nothing was deleted (check the {there_word}, or use --force)")
+            })
+        } else {
+            let total = here.file_count();
+            self.options.max_delete.exceeded(files, total).then(|| {
+                let limit = self.options.max_delete;
+                if self.two_way {
+                    format!("refusing to delete {files} of {total} files on {here_word} (more than {limit}); nothing was deleted there")
+                } else {
+                    format!("refusing to delete {files} of {total} {here_word} files (more than {limit}); nothing was deleted")
+                }
+            })
+        };
+        if let Some(why) = refusal {
+            plan.actions
+                .retain(|action| !deletion(action).is_some_and(|(o, _)| o == on));
+            plan.actions.push(Action::Failed {
+                path: String::new(),
+                why,
+            });
+        }
+    }
+}
+
+/// Does the scan know of entries below `dir` that the filters left out?
+fn holds_unmatched(tree: &Tree, dir: &str) -> bool {
+    let prefix = format!("{dir}/");
+    tree.unmatched.iter().any(|(p, _)| p.starts_with(&prefix))
+}
+
+/// How many files the scan saw below `dir`.
+pub(crate) fn files_below(tree: &Tree, dir: &str) -> usize {
+    let prefix = format!("{dir}/");
+    tree.nodes
+        .range(prefix.clone()..)
+        .take_while(|(p, _)| p.starts_with(&prefix))
+        .filter(|(_, n)| n.is_file())
+        .count()
+}
