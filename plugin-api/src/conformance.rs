@@ -36,6 +36,21 @@ pub struct Options {
     /// Names of checks to leave out (documented per backend, e.g. a server that cannot store a
     /// character).
     pub skip: Vec<String>,
+    /// Makes a symlink in the backend's storage, for the checks that nothing is written through
+    /// one: the harness knows where the storage is (a directory, a server's files). Without it
+    /// those checks do not apply.
+    pub make_symlink: Option<SymlinkMaker>,
+}
+
+/// `make_symlink(link, target)`: creates `link`, a path inside the backend, as a symlink to the
+/// directory `target`, another path inside the backend.
+#[derive(Clone)]
+pub struct SymlinkMaker(pub std::sync::Arc<dyn Fn(&str, &str) -> Result<(), String> + Send + Sync>);
+
+impl fmt::Debug for SymlinkMaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SymlinkMaker(..)")
+    }
 }
 
 impl Default for Options {
@@ -44,6 +59,7 @@ impl Default for Options {
             base: "ferry-conformance".to_string(),
             large_file_size: 64 * 1024 * 1024 + 1,
             skip: Vec::new(),
+            make_symlink: None,
         }
     }
 }
@@ -179,6 +195,11 @@ const CHECKS: &[(&str, Capabilities, CheckFn)] = &[
     ("read-from-offset", Capabilities::READ_OFFSET, read_offset),
     ("checksum-sha256", Capabilities::CHECKSUM_SHA256, checksum),
     ("large-file-streamed", Capabilities::NONE, large_file),
+    (
+        "nothing-is-written-through-a-symlink",
+        Capabilities::NONE,
+        symlinks_are_not_crossed,
+    ),
 ];
 
 /// The names of all checks, in the order they run.
@@ -200,7 +221,11 @@ pub fn run(backend: &BackendBox, options: &Options) -> Report {
     let caps = backend.capabilities();
     let mut report = Report::default();
     for (name, needs, check) in CHECKS {
-        let outcome = if options.skip.iter().any(|s| s == name) || !caps.contains(*needs) {
+        let needs_symlinks = *name == "nothing-is-written-through-a-symlink";
+        let outcome = if options.skip.iter().any(|s| s == name)
+            || !caps.contains(*needs)
+            || (needs_symlinks && options.make_symlink.is_none())
+        {
             None
         } else {
             let ctx = Ctx {
@@ -855,4 +880,67 @@ fn large_file(ctx: &Ctx) -> Result<(), String> {
     ensure(actual == expected, || "read back different bytes".into())?;
     let _ = ctx.backend.delete(path.as_str().into());
     Ok(())
+}
+
+/// A path that crosses a symlink is refused for every change (write, mkdir, delete, rename,
+/// set_mtime, rmdir), and what the link points at is left exactly as it was.
+fn symlinks_are_not_crossed(ctx: &Ctx) -> Result<(), String> {
+    let make = &ctx.options.make_symlink.as_ref().expect("checked by run").0;
+    let (outside, link) = (ctx.path("outside"), ctx.path("link"));
+    let victim = join(&outside, "victim.txt");
+    ctx.write(&victim, b"keep me")?;
+    make(&link, &outside)?;
+    let through = |name: &str| join(&link, name);
+    let backend = ctx.backend;
+    let refused = |what: &str, result: RResult<(), BackendError>| match result {
+        RResult::ROk(()) => Err(format!("{what} through a symlink was allowed")),
+        RResult::RErr(_) => Ok(()),
+    };
+    let written = backend.write(
+        through("new.txt").as_str().into(),
+        reader_box(std::io::Cursor::new(b"new".to_vec()), "new.txt"),
+        ROption::RSome(3),
+        ROption::RNone,
+    );
+    refused("write", written.map(|_| ()))?;
+    let replaced = backend.write(
+        through("victim.txt").as_str().into(),
+        reader_box(std::io::Cursor::new(b"lost".to_vec()), "victim.txt"),
+        ROption::RSome(4),
+        ROption::RNone,
+    );
+    refused("overwrite", replaced.map(|_| ()))?;
+    refused("mkdir", backend.mkdir(through("sub").as_str().into()))?;
+    if ctx.caps.contains(Capabilities::DELETE) {
+        refused(
+            "delete",
+            backend.delete(through("victim.txt").as_str().into()),
+        )?;
+    }
+    if ctx.caps.contains(Capabilities::RENAME) {
+        refused(
+            "rename out",
+            backend.rename(
+                through("victim.txt").as_str().into(),
+                ctx.path("moved").as_str().into(),
+            ),
+        )?;
+    }
+    if ctx.caps.contains(Capabilities::SET_MTIME) {
+        refused(
+            "set_mtime",
+            backend.set_mtime(through("victim.txt").as_str().into(), 1_000_000_000),
+        )?;
+    }
+    if ctx.caps.contains(Capabilities::RMDIR) {
+        // Removing the link itself may work or be refused; what it points at must survive.
+        let _ = backend.rmdir(link.as_str().into(), true);
+    }
+    ensure(ctx.read(&victim)? == b"keep me", || {
+        "the file behind the symlink was changed".into()
+    })?;
+    let names = ctx.names(&outside)?;
+    ensure(names == ["victim.txt"], || {
+        format!("the directory behind the symlink now holds {names:?}")
+    })
 }

@@ -20,13 +20,26 @@ fn open(registry: &Registry, name: &str, location: &str) -> Backend {
     Backend::open(registry.get(name).unwrap(), &options, name).unwrap()
 }
 
+/// The conformance hook that makes symlinks in a local directory tree.
+fn symlinks_in(root: &std::path::Path) -> conformance::SymlinkMaker {
+    let root = root.to_path_buf();
+    conformance::SymlinkMaker(std::sync::Arc::new(move |link: &str, target: &str| {
+        std::os::unix::fs::symlink(root.join(target), root.join(link)).map_err(|e| e.to_string())
+    }))
+}
+
 #[test]
 fn the_local_plugin_library_passes() {
     let dir = tempfile::tempdir().unwrap();
     let registry = Registry::new(SearchPath::only([workspace_plugin_dir()]));
     let backend = open(&registry, "local", dir.path().to_str().unwrap());
-    let report = conformance::run(backend.as_box(), &conformance::Options::default());
+    let options = conformance::Options {
+        make_symlink: Some(symlinks_in(dir.path())),
+        ..Default::default()
+    };
+    let report = conformance::run(backend.as_box(), &options);
     report.assert_ok();
+    assert!(report.passed("nothing-is-written-through-a-symlink"));
     let skipped: Vec<_> = report
         .checks
         .iter()
@@ -53,6 +66,7 @@ fn the_testkit_fixture_plugin_passes() {
 /// The local backend with one deliberate contract violation.
 struct Broken {
     inner: LocalBackend,
+    root: std::path::PathBuf,
     flaw: Flaw,
 }
 
@@ -62,6 +76,7 @@ enum Flaw {
     DeleteMissingFails,
     WriteIgnoresSize,
     MkdirNotIdempotent,
+    WritesThroughSymlinks,
 }
 
 impl BackendImpl for Broken {
@@ -92,6 +107,16 @@ impl BackendImpl for Broken {
         size: Option<u64>,
         mtime: Option<i64>,
     ) -> Result<Entry, BackendError> {
+        if self.flaw == Flaw::WritesThroughSymlinks {
+            // What a naive backend does: std::fs follows every link on the way.
+            let full = self.root.join(path);
+            let mut bytes = Vec::new();
+            source
+                .read_to_end(&mut bytes)
+                .map_err(|e| BackendError::from_io(e, path))?;
+            std::fs::write(&full, bytes).map_err(|e| BackendError::from_io(e, path))?;
+            return self.inner.stat(path);
+        }
         let size = if self.flaw == Flaw::WriteIgnoresSize {
             None
         } else {
@@ -135,15 +160,21 @@ fn each_deliberately_broken_backend_fails_its_check() {
             Flaw::MkdirNotIdempotent,
             "mkdir-is-idempotent-and-makes-parents",
         ),
+        (
+            Flaw::WritesThroughSymlinks,
+            "nothing-is-written-through-a-symlink",
+        ),
     ];
     for (flaw, check) in cases {
         let dir = tempfile::tempdir().unwrap();
         let backend = backend_box(Broken {
             inner: LocalBackend::at(dir.path()),
+            root: dir.path().to_path_buf(),
             flaw,
         });
         let options = conformance::Options {
             large_file_size: 1024,
+            make_symlink: Some(symlinks_in(dir.path())),
             ..Default::default()
         };
         let report = conformance::run(&backend, &options);

@@ -1,6 +1,8 @@
 //! The local backend: every `BackendImpl` operation over `std::fs`, paths resolved below the
-//! configured root. Symlinks are reported as symlinks and never followed; names that are not
-//! valid UTF-8 become listing problems.
+//! configured root. Symlinks are reported as symlinks and never followed: a change (write,
+//! mkdir, delete, rename, set_mtime, rmdir) whose path crosses a symlink below the root is
+//! refused, so nothing is ever written outside the root. Names that are not valid UTF-8 become
+//! listing problems.
 
 use std::{
     fs::{self, File, Metadata},
@@ -55,6 +57,35 @@ impl LocalBackend {
                 .with_context("path", path)
             })?;
             full.push(component);
+        }
+        Ok(full)
+    }
+
+    /// [`Self::resolve`] for a change: refused when a directory on the way below the root is a
+    /// symlink (or not a directory), since the change would land wherever the link points.
+    fn resolve_for_change(&self, path: &str) -> Result<PathBuf, BackendError> {
+        let full = self.resolve(path)?;
+        let mut at = self.root.clone();
+        let mut walked = String::new();
+        let components: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+        for component in components.iter().take(components.len().saturating_sub(1)) {
+            at.push(component);
+            if !walked.is_empty() {
+                walked.push('/');
+            }
+            walked.push_str(component);
+            match fs::symlink_metadata(&at) {
+                Ok(meta) if meta.file_type().is_symlink() => return Err(BackendError::new(
+                    ErrorKind::PERMISSION_DENIED,
+                    format!(
+                        "{path}: `{walked}` is a symlink; ferry does not write through symlinks"
+                    ),
+                )
+                .with_context("path", path)),
+                Ok(_) => {}
+                // Missing from here on: nothing below can be a link yet.
+                Err(_) => break,
+            }
         }
         Ok(full)
     }
@@ -182,13 +213,13 @@ impl BackendImpl for LocalBackend {
         size: Option<u64>,
         mtime_ns: Option<i64>,
     ) -> Result<Entry, BackendError> {
-        let full = self.resolve(path)?;
+        let full = self.resolve_for_change(path)?;
         writer::write_atomic(&full, path, source, size, mtime_ns, self.fsync)?;
         self.stat(path)
     }
 
     fn delete(&self, path: &str) -> Result<(), BackendError> {
-        let full = self.resolve(path)?;
+        let full = self.resolve_for_change(path)?;
         match fs::symlink_metadata(&full) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_error(e, path)),
@@ -205,7 +236,7 @@ impl BackendImpl for LocalBackend {
     }
 
     fn mkdir(&self, path: &str) -> Result<(), BackendError> {
-        let full = self.resolve(path)?;
+        let full = self.resolve_for_change(path)?;
         match fs::symlink_metadata(&full) {
             Ok(meta) if meta.is_dir() => return Ok(()),
             Ok(_) => {
@@ -221,7 +252,7 @@ impl BackendImpl for LocalBackend {
     }
 
     fn rmdir(&self, path: &str, recursive: bool) -> Result<(), BackendError> {
-        let full = self.resolve(path)?;
+        let full = self.resolve_for_change(path)?;
         let meta = match fs::symlink_metadata(&full) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             other => other.map_err(|e| io_error(e, path))?,
@@ -272,7 +303,7 @@ impl BackendImpl for LocalBackend {
     }
 
     fn rename(&self, from: &str, to: &str) -> Result<(), BackendError> {
-        let (source, target) = (self.resolve(from)?, self.resolve(to)?);
+        let (source, target) = (self.resolve_for_change(from)?, self.resolve_for_change(to)?);
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent).map_err(|e| io_error(e, to))?;
         }
@@ -280,7 +311,7 @@ impl BackendImpl for LocalBackend {
     }
 
     fn set_mtime(&self, path: &str, mtime_ns: i64) -> Result<(), BackendError> {
-        let full = self.resolve(path)?;
+        let full = self.resolve_for_change(path)?;
         filetime::set_symlink_file_times(
             &full,
             filetime::FileTime::now(),
