@@ -18,6 +18,10 @@ use crate::{
     sync::side::{CompareBy, Side},
 };
 
+/// The coarsest mtime precision at which equal dates count as equal content for a path that has
+/// a baseline (2 s: FAT; MLSD and MDTM give 1 s).
+const PROOF_PRECISION_NS: u64 = 2_000_000_000;
+
 /// Streaming buffer for hashing.
 const BUFFER_SIZE: usize = 256 * 1024;
 
@@ -187,6 +191,78 @@ pub fn compute(
         results: requests.into_iter().zip(hashed).collect(),
         files_read: files_read.into_inner(),
     }
+}
+
+/// One side of a path for [`equal_now`]: the side, which it is, what it lists now, and its
+/// baseline state if there is one.
+pub struct Now<'a> {
+    /// The side.
+    pub side: &'a Side<'a>,
+    /// Which side of the run it is.
+    pub which: Which,
+    /// What it lists now.
+    pub node: &'a Node,
+    /// Its baseline state.
+    pub base: Option<&'a SideState>,
+}
+
+impl Now<'_> {
+    /// Its content hash, if one is known: computed for this run, or the baseline's when the
+    /// stat of a side compared by content has not changed since.
+    fn hash(&self, hashes: &Hashes, path: &str) -> Result<Option<String>, String> {
+        match hashes.get(self.which, path) {
+            Some(Ok(hash)) => Ok(Some(hash.clone())),
+            Some(Err(e)) if e.kind == ferry_plugin_api::ErrorKind::UNSUPPORTED => Ok(None),
+            Some(Err(e)) => Err(format!("cannot read to compare: {e}")),
+            None => Ok(self
+                .base
+                .filter(|base| {
+                    self.side.compare == CompareBy::Content && stat_unchanged(self.node, base)
+                })
+                .and_then(|base| base.sha256.clone())),
+        }
+    }
+}
+
+/// Do the two sides of `path` hold the same content now? Equal sizes (where both are exact),
+/// and equal content hashes where both sides give one, else equal mtimes within precision (what
+/// ferry's own copies carry). `Some` holds the two sides' states to record: a first run's
+/// matching files, both sides changed alike, or a copy whose journal line a crash cut off.
+pub fn equal_now(
+    a: &Now,
+    b: &Now,
+    hashes: &Hashes,
+    path: &str,
+) -> Result<Option<(SideState, SideState)>, String> {
+    let sizes_comparable = sizes_comparable(a.side, b.side);
+    if sizes_comparable && a.node.size != b.node.size {
+        return Ok(None);
+    }
+    let (a_hash, b_hash) = (a.hash(hashes, path)?, b.hash(hashes, path)?);
+    let equal = match (&a_hash, &b_hash) {
+        (Some(x), Some(y)) => x == y,
+        // Without exact sizes only equal hashes prove two files equal; two sides that are both
+        // hashed by content are never compared by date.
+        _ if !sizes_comparable => false,
+        _ if a.side.compare == CompareBy::Content && b.side.compare == CompareBy::Content => false,
+        // Once a baseline exists, a date proves nothing at minute precision (LIST-only FTP).
+        _ if a.base.is_some()
+            && a.node.precision_ns.max(b.node.precision_ns) > PROOF_PRECISION_NS =>
+        {
+            false
+        }
+        _ => mtimes_match(
+            a.node.mtime_ns,
+            b.node.mtime_ns,
+            a.node.precision_ns.max(b.node.precision_ns),
+        ),
+    };
+    Ok(equal.then(|| {
+        (
+            side_state(a.side, a.node, a_hash),
+            side_state(b.side, b.node, b_hash),
+        )
+    }))
 }
 
 /// Can the sizes of these two sides be compared (neither lists mere estimates)?

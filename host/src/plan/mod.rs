@@ -236,3 +236,46 @@ pub(crate) fn report_unknown(plan: &mut Plan, trees: [(&Tree, &str); 2]) {
 pub(crate) fn is_below(path: &str, dir: &str) -> bool {
     path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/'
 }
+
+/// Paths that differ only in Unicode normalisation (`café` in NFC and in NFD) look like one name
+/// to a person, and some file systems store them as one. Every spelling of such a name is a
+/// conflict, left alone on both sides with everything below it; it is never copied or deleted
+/// as a second file. Takes the clashing paths out of `paths` and reports them.
+pub(crate) fn set_aside_normalisation_clashes(paths: &mut BTreeSet<&str>, plan: &mut Plan) {
+    use unicode_normalization::UnicodeNormalization;
+    let mut spellings: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+    for &path in paths.iter().filter(|p| !p.is_ascii()) {
+        for (end, _) in path
+            .match_indices('/')
+            .chain(std::iter::once((path.len(), "")))
+        {
+            let prefix = &path[..end];
+            let group = spellings.entry(prefix.nfc().collect()).or_default();
+            if !group.contains(&prefix) {
+                group.push(prefix);
+            }
+        }
+    }
+    let clashing: BTreeSet<&str> = spellings
+        .values()
+        .filter(|group| group.len() > 1)
+        .flatten()
+        .copied()
+        .collect();
+    if clashing.is_empty() {
+        return;
+    }
+    for &path in &clashing {
+        if paths.contains(path) {
+            plan.actions.push(Action::Conflict {
+                path: path.to_string(),
+                why: "conflict: the same name in another Unicode normalisation exists; rename one of them".to_string(),
+            });
+        }
+    }
+    paths.retain(|path| {
+        !clashing
+            .iter()
+            .any(|clash| *path == *clash || is_below(path, clash))
+    });
+}

@@ -65,11 +65,13 @@ impl<'a> OneWay<'a> {
     /// Builds the plan: hashes what must be hashed, classifies every path, applies the safety
     /// rules and checks XML.
     pub fn plan(&self) -> Plan {
-        let paths = super::examined_paths(
+        let mut paths = super::examined_paths(
             [self.source_tree, self.destination_tree],
             self.baseline,
             &self.options.filter,
         );
+        let mut clashes = Plan::default();
+        super::set_aside_normalisation_clashes(&mut paths, &mut clashes);
         let hashes = compare::compute(
             self.hash_requests(&paths),
             self.source,
@@ -78,7 +80,7 @@ impl<'a> OneWay<'a> {
         );
         let mut plan = Plan {
             hashed_files: hashes.files_read,
-            ..Plan::default()
+            ..clashes
         };
         super::report_unknown(
             &mut plan,
@@ -275,7 +277,7 @@ impl<'a> OneWay<'a> {
             why,
         };
         let Some(base) = self.file_record(path) else {
-            return match self.first_run_equal(path, s, d, hashes) {
+            return match self.equal_now(path, s, d, hashes) {
                 Ok(Some(record)) => Action::Keep {
                     path: path.to_string(),
                     record: Some(record),
@@ -304,6 +306,21 @@ impl<'a> OneWay<'a> {
             path: path.to_string(),
             why: why.to_string(),
         };
+        if destination_changed {
+            // Changed to what the source holds (a copy whose journal line a crash cut off, or
+            // the same edit made on both sides): in step, recorded, nothing to report.
+            match self.equal_now(path, s, d, hashes) {
+                Ok(Some(record)) => {
+                    return Action::Keep {
+                        path: path.to_string(),
+                        record: Some(record),
+                        unchanged_file: true,
+                    }
+                }
+                Ok(None) => {}
+                Err(why) => return failed(why),
+            }
+        }
         match (source_changed, destination_changed) {
             (false, false) => {
                 let refreshed = self.record(
@@ -323,39 +340,32 @@ impl<'a> OneWay<'a> {
         }
     }
 
-    /// First run, both sides have the file: equal if the sizes match and the content hashes
-    /// match where both sides can give one, else if the mtimes match within precision. Equal
-    /// files are recorded, never silently overwritten.
-    fn first_run_equal(
+    /// Do both sides hold the same content now ([`compare::equal_now`])? Then the record to
+    /// store.
+    fn equal_now(
         &self,
         path: &str,
         s: &Node,
         d: &Node,
         hashes: &Hashes,
     ) -> Result<Option<Record>, String> {
-        let sizes_comparable = compare::sizes_comparable(self.source, self.destination);
-        if sizes_comparable && s.size != d.size {
-            return Ok(None);
-        }
-        let hash = |which| match hashes.get(which, path) {
-            Some(Ok(hash)) => Ok(Some(hash.clone())),
-            Some(Err(e)) if e.kind == ferry_plugin_api::ErrorKind::UNSUPPORTED => Ok(None),
-            Some(Err(e)) => Err(format!("cannot read to compare: {e}")),
-            None => Ok(None),
+        let base = self.file_record(path);
+        let source = compare::Now {
+            side: self.source,
+            which: Which::Source,
+            node: s,
+            base: base.map(|b| self.source_base(b)),
         };
-        let (source_hash, destination_hash) = (hash(Which::Source)?, hash(Which::Destination)?);
-        let equal = match (&source_hash, &destination_hash) {
-            (Some(a), Some(b)) => a == b,
-            // Without exact sizes, only equal hashes prove two files equal.
-            _ if !sizes_comparable => false,
-            _ => compare::mtimes_match(s.mtime_ns, d.mtime_ns, s.precision_ns.max(d.precision_ns)),
+        let destination = compare::Now {
+            side: self.destination,
+            which: Which::Destination,
+            node: d,
+            base: base.map(|b| self.destination_base(b)),
         };
-        Ok(equal.then(|| {
-            self.record(
-                compare::side_state(self.source, s, source_hash),
-                compare::side_state(self.destination, d, destination_hash),
-            )
-        }))
+        Ok(
+            compare::equal_now(&source, &destination, hashes, path)?
+                .map(|(s, d)| self.record(s, d)),
+        )
     }
 
     fn classify_deleted_source(&self, path: &str, d: &Node, hashes: &Hashes) -> Option<Action> {

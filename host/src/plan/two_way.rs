@@ -101,11 +101,13 @@ impl<'a> TwoWay<'a> {
 
     /// Builds the plan, asking `decide` about every conflict in path order.
     pub fn plan(&self, decide: &mut dyn FnMut(&Conflict) -> Decision) -> Plan {
-        let paths = super::examined_paths(
+        let mut paths = super::examined_paths(
             [self.local_tree, self.remote_tree],
             self.baseline,
             &self.options.filter,
         );
+        let mut clashes = Plan::default();
+        super::set_aside_normalisation_clashes(&mut paths, &mut clashes);
         let hashes = compare::compute(
             self.hash_requests(&paths),
             self.local,
@@ -114,7 +116,7 @@ impl<'a> TwoWay<'a> {
         );
         let mut plan = Plan {
             hashed_files: hashes.files_read,
-            ..Plan::default()
+            ..clashes
         };
         super::report_unknown(
             &mut plan,
@@ -496,9 +498,8 @@ impl<'a> TwoWay<'a> {
         plan.actions.push(action);
     }
 
-    /// Both sides have the file and at least one changed (or there is no baseline): equal when
-    /// the sizes match and the content hashes match where both sides give one, else when the
-    /// mtimes match within precision. Equal files are recorded.
+    /// Both sides have the file and at least one changed (or there is no baseline): do they
+    /// hold the same content now ([`compare::equal_now`])? Then the record to store.
     fn equal_now(
         &self,
         path: &str,
@@ -506,32 +507,20 @@ impl<'a> TwoWay<'a> {
         r: &Node,
         hashes: &Hashes,
     ) -> Result<Option<Record>, String> {
-        let sizes_comparable = compare::sizes_comparable(self.local, self.remote);
-        if sizes_comparable && l.size != r.size {
-            return Ok(None);
-        }
-        let hash = |which: Which| -> Result<Option<String>, String> {
-            match hashes.get(which, path) {
-                Some(Ok(hash)) => Ok(Some(hash.clone())),
-                Some(Err(e)) if e.kind == ferry_plugin_api::ErrorKind::UNSUPPORTED => Ok(None),
-                Some(Err(e)) => Err(format!("cannot read to compare: {e}")),
-                None => Ok(None),
-            }
+        let base = self.file_record(path);
+        let local = compare::Now {
+            side: self.local,
+            which: Which::Source,
+            node: l,
+            base: base.map(|b| self.base(Which::Source, b)),
         };
-        let (local_hash, remote_hash) = (hash(Which::Source)?, hash(Which::Destination)?);
-        let equal = match (&local_hash, &remote_hash) {
-            (Some(a), Some(b)) => a == b,
-            // A changed side without a hash cannot be proven equal to the other, nor can
-            // sides without exact sizes.
-            _ if self.file_record(path).is_some() || !sizes_comparable => false,
-            _ => compare::mtimes_match(l.mtime_ns, r.mtime_ns, l.precision_ns.max(r.precision_ns)),
+        let remote = compare::Now {
+            side: self.remote,
+            which: Which::Destination,
+            node: r,
+            base: base.map(|b| self.base(Which::Destination, b)),
         };
-        Ok(equal.then(|| {
-            self.record(
-                compare::side_state(self.local, l, local_hash),
-                compare::side_state(self.remote, r, remote_hash),
-            )
-        }))
+        Ok(compare::equal_now(&local, &remote, hashes, path)?.map(|(l, r)| self.record(l, r)))
     }
 }
 

@@ -35,6 +35,11 @@ pub fn debug(message: &str) {
     }
 }
 
+/// A host warning, always shown (stderr), for things the user should know that are not errors.
+pub fn warn(message: &str) {
+    eprintln!("ferry: warning: {message}");
+}
+
 /// The host services handed to one plugin instance.
 #[derive(Clone, Debug)]
 pub struct HostServices {

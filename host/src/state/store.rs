@@ -12,9 +12,10 @@
 //!   power cut loses at most that many);
 //! - `KEY.lock`, held while a run writes.
 //!
-//! Loading replays the journal over the snapshot; a torn last line is ignored. At the end of a
-//! run the snapshot is rewritten atomically (temporary file, fsync, rename) and the journal
-//! removed. A snapshot of another format version, or one that does not parse, is an error that
+//! Loading replays the journal over the snapshot; a torn last line (a power cut in the middle of
+//! an append) is ignored, and a writing session cuts it off before appending, so that a second
+//! interruption cannot bury it mid-file. At the end of a run the snapshot is rewritten
+//! atomically (temporary file, fsync, rename) and the journal removed. A snapshot of another format version, or one that does not parse, is an error that
 //! names the file: never a silent reset.
 
 use std::{
@@ -251,6 +252,42 @@ fn replay_journal(path: &Path, baseline: &mut Baseline) -> Result<()> {
     Ok(())
 }
 
+/// Cuts a journal back to its last complete line (one ending in a newline that parses). Appends
+/// then start on a line of their own.
+fn repair_torn_tail(path: &Path) -> Result<()> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("cannot read the sync journal {}", path.display()))
+        }
+    };
+    let mut keep = bytes.len();
+    if !bytes.ends_with(b"\n") {
+        keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    } else if let Some(last) = bytes[..bytes.len() - 1].split(|&b| b == b'\n').next_back() {
+        // Complete in length but not in content (a crash can leave zeros): parse it.
+        if serde_json::from_slice::<JournalLine>(last).is_err() {
+            keep = bytes.len() - 1 - last.len();
+        }
+    }
+    if keep == bytes.len() {
+        return Ok(());
+    }
+    crate::plugins::host_services::warn(&format!(
+        "the sync journal {} ended in a torn line (an interrupted write); it was dropped",
+        path.display()
+    ));
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot repair the sync journal {}", path.display()))?;
+    file.set_len(keep as u64)
+        .and_then(|()| file.sync_data())
+        .with_context(|| format!("cannot repair the sync journal {}", path.display()))
+}
+
 /// A writing session on one baseline: holds the lock, appends to the journal, compacts at the end.
 #[derive(Debug)]
 pub struct StateStore {
@@ -289,6 +326,7 @@ impl StateStore {
             );
         }
         let baseline = load(&paths)?;
+        repair_torn_tail(&paths.journal)?;
         Ok((
             StateStore {
                 paths,
@@ -474,6 +512,33 @@ mod tests {
         fs::write(&paths.snapshot, "not json").unwrap();
         let error = format!("{:#}", load(&paths).unwrap_err());
         assert!(error.contains("is unreadable"), "{error}");
+    }
+
+    #[test]
+    fn a_torn_line_is_cut_off_before_more_is_appended() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "a", "b");
+        let good = serde_json::to_string(&JournalLine::Set {
+            set: "p".into(),
+            record: record(3),
+        })
+        .unwrap();
+        for torn in ["{\"set\":\"q\",\"rec", "{\"set\":\"q\",\"rec\n"] {
+            fs::write(&paths.journal, format!("{good}\n{torn}")).unwrap();
+            // A run appends after the torn line and is killed; the next run must still open.
+            {
+                let (mut store, baseline) = StateStore::open(paths.clone(), 100).unwrap();
+                assert_eq!(baseline.records.len(), 1);
+                store.append("r", Some(&record(4))).unwrap();
+            }
+            let (_, baseline) = StateStore::open(paths.clone(), 100).unwrap();
+            assert_eq!(
+                baseline.records.keys().collect::<Vec<_>>(),
+                ["p", "r"],
+                "{torn:?}"
+            );
+            fs::remove_file(&paths.journal).unwrap();
+        }
     }
 
     #[test]

@@ -456,6 +456,25 @@ impl Run<'_, '_> {
             &self.run_bytes,
         ) {
             Ok(copied) => {
+                let to_state = self.written_state(to, path, &copied);
+                if self.changed_while_read(from, path, &node) {
+                    // What was written may mix two versions: keep the destination's record (so
+                    // it is not taken for someone else's edit) but no source hash, so the next
+                    // run sends the source again.
+                    let from_state = SideState {
+                        sha256: None,
+                        size: node.size,
+                        mtime_ns: node.mtime_ns,
+                        token: None,
+                        pending: false,
+                    };
+                    self.report(Event::Conflict {
+                        path,
+                        why: "changed during transfer; sent again next run",
+                    });
+                    self.remember(path, Some(executor.record(from, from_state, to_state)));
+                    return false;
+                }
                 let from_state = match executor.side(from).compare {
                     CompareBy::Content => SideState {
                         sha256: Some(copied.sha256.clone()),
@@ -466,7 +485,6 @@ impl Run<'_, '_> {
                     },
                     CompareBy::Version => compare::side_state(executor.side(from), &node, None),
                 };
-                let to_state = self.written_state(to, path, &copied);
                 self.report(Event::Transferred {
                     path,
                     reason,
@@ -481,6 +499,22 @@ impl Run<'_, '_> {
                 self.fail(path, &error);
                 false
             }
+        }
+    }
+
+    /// Did the file change on side `from` while it was read (its size or mtime now differ from
+    /// what the scan saw)? Asked where a stat is cheap: sides compared by content.
+    fn changed_while_read(&self, from: Which, path: &str, scanned: &Node) -> bool {
+        let side = self.executor.side(from);
+        if side.compare != CompareBy::Content {
+            return false;
+        }
+        match side.backend.stat(path) {
+            Ok(entry) => {
+                entry.size != scanned.size || entry.mtime_ns.into_option() != scanned.mtime_ns
+            }
+            // Gone or unreadable now: what was read cannot be vouched for either.
+            Err(_) => true,
         }
     }
 
