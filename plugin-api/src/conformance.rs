@@ -45,7 +45,10 @@ pub struct Options {
 /// `make_symlink(link, target)`: creates `link`, a path inside the backend, as a symlink to the
 /// directory `target`, another path inside the backend.
 #[derive(Clone)]
-pub struct SymlinkMaker(pub std::sync::Arc<dyn Fn(&str, &str) -> Result<(), String> + Send + Sync>);
+pub struct SymlinkMaker(pub std::sync::Arc<MakeSymlink>);
+
+/// The function behind a [`SymlinkMaker`].
+pub type MakeSymlink = dyn Fn(&str, &str) -> Result<(), String> + Send + Sync;
 
 impl fmt::Debug for SymlinkMaker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -75,13 +75,15 @@ impl LocalBackend {
             }
             walked.push_str(component);
             match fs::symlink_metadata(&at) {
-                Ok(meta) if meta.file_type().is_symlink() => return Err(BackendError::new(
-                    ErrorKind::PERMISSION_DENIED,
-                    format!(
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(BackendError::new(
+                        ErrorKind::PERMISSION_DENIED,
+                        format!(
                         "{path}: `{walked}` is a symlink; ferry does not write through symlinks"
                     ),
-                )
-                .with_context("path", path)),
+                    )
+                    .with_context("path", path))
+                }
                 Ok(_) => {}
                 // Missing from here on: nothing below can be a link yet.
                 Err(_) => break,
