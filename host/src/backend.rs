@@ -52,6 +52,18 @@ impl Backend {
         })
     }
 
+    /// An instance made in-process (a test's fault-injecting wrapper, an embedder's own
+    /// backend), described by `plugin`'s info. `label` names it in messages.
+    pub fn from_box(plugin: Arc<LoadedPlugin>, inner: BackendBox, label: &str) -> Self {
+        let capabilities = inner.capabilities();
+        Backend {
+            inner,
+            plugin,
+            capabilities,
+            label: label.to_string(),
+        }
+    }
+
     /// The plugin this instance came from.
     pub fn plugin(&self) -> &LoadedPlugin {
         &self.plugin

@@ -366,3 +366,66 @@ fn file_directory_conflicts_lose_nothing_under_any_strategy() {
         assert!(again.lines.is_empty(), "{strategy}: {}", again.stdout);
     }
 }
+
+/// Found by the model (tests/tests/safety_model.rs): a name ferry cannot read (here a symlink in
+/// NFC) still occupies its place; the same name in NFD from the other side is a conflict, not a
+/// second look-alike file beside it.
+#[test]
+fn an_unreadable_name_still_clashes_with_its_other_unicode_spelling() {
+    let pair = Pair::new();
+    let (nfc, nfd) = ("caf\u{e9}", "cafe\u{301}");
+    let outside = pair.root.path().join("outside");
+    put(&outside, "x", b"outside");
+    std::os::unix::fs::symlink(&outside, pair.dst.join(nfc)).unwrap();
+    put(&pair.src, nfd, b"written as NFD");
+    let run = bisync(&pair, &[]);
+    assert!(!pair.dst.join(nfd).exists(), "{}", run.stdout);
+    assert_eq!(run.code, 3, "{} {}", run.stdout, run.stderr);
+}
+
+/// Found by the model: when one side lists no files against a baseline that had some, the run
+/// refuses its deletions — and must not copy to the empty side either, or the next run takes
+/// the emptiness for deletions and carries them out.
+#[test]
+fn a_refusal_over_an_empty_side_changes_nothing_until_forced() {
+    let pair = Pair::new();
+    put(&pair.src, "d/c", b"synced");
+    assert_eq!(bisync(&pair, &[]).code, 0);
+    std::fs::remove_dir_all(pair.dst.join("d")).unwrap();
+    put(&pair.src, "a", b"new on local");
+    for _ in 0..2 {
+        let run = bisync(&pair, &[]);
+        assert_eq!(
+            text_tree(&pair.src),
+            entries(&[("a", "new on local"), ("d/", ""), ("d/c", "synced")])
+        );
+        assert!(
+            tree(&pair.dst).is_empty(),
+            "copied to the empty side: {}",
+            run.stdout
+        );
+        assert_eq!(run.code, 1, "{} {}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(
+                "refusing to delete on local: remote lists no files but the last sync recorded 1; nothing was copied or deleted"
+            ),
+            "{}",
+            run.stderr
+        );
+    }
+    // One-way: the refused run forgets nothing either, so the refusal stands.
+    let push = Pair::new();
+    put(&push.src, "f/g", b"synced");
+    assert_eq!(push.sync(&[]).code, 0);
+    std::fs::remove_dir_all(push.dst.join("f")).unwrap();
+    put(&push.dst, "f", b"a file on the destination now");
+    std::fs::remove_dir_all(push.src.join("f")).unwrap();
+    for _ in 0..2 {
+        let run = push.sync(&["--delete"]);
+        assert_eq!(run.code, 1, "{} {}", run.stdout, run.stderr);
+        assert_eq!(
+            text_tree(&push.dst),
+            entries(&[("f", "a file on the destination now")])
+        );
+    }
+}

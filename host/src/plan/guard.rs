@@ -6,7 +6,9 @@
 //! - a directory cleared by a resolution keeps the files the filters leave out (unless
 //!   `--delete-unmatched`): it is emptied of what ferry synced and then removed only if empty;
 //! - no deletion on a side when the other side lists no files but the baseline had some
-//!   (unless `--force`);
+//!   (unless `--force`); nothing else is changed then either — no copy to the empty side, no
+//!   baseline record dropped — since either would make the next run take the emptiness for
+//!   deletions;
 //! - `--max-delete` counts files, including those below a cleared directory, per side.
 
 use super::{Action, Plan, Which};
@@ -146,12 +148,11 @@ impl Guard<'_> {
         }
         let (here_word, there_word) = (self.side_word(on), self.side_word(on.other()));
         let recorded = self.baseline.file_count();
-        let refusal = if self.tree(on.other()).file_count() == 0
-            && recorded > 0
-            && !self.options.force
-        {
+        let other_side_empty =
+            self.tree(on.other()).file_count() == 0 && recorded > 0 && !self.options.force;
+        let refusal = if other_side_empty {
             Some(if self.two_way {
-                format!("refusing to delete on {here_word}: {there_word} lists no files but the last sync recorded {recorded}; nothing was deleted (check {there_word}, or use --force)")
+                format!("refusing to delete on {here_word}: {there_word} lists no files but the last sync recorded {recorded}; nothing was copied or deleted (check {there_word}, or use --force)")
             } else {
                 format!("refusing to delete: the {there_word} lists no files but the last sync recorded {recorded}; nothing was deleted (check the {there_word}, or use --force)")
             })
@@ -167,6 +168,18 @@ impl Guard<'_> {
             })
         };
         if let Some(why) = refusal {
+            if other_side_empty {
+                // Only what changes nothing stays: reports and records of what is in step.
+                plan.actions.retain(|action| {
+                    matches!(
+                        action,
+                        Action::Keep { .. }
+                            | Action::Conflict { .. }
+                            | Action::Invalid { .. }
+                            | Action::Failed { .. }
+                    )
+                });
+            }
             plan.actions
                 .retain(|action| !deletion(action).is_some_and(|(o, _)| o == on));
             plan.actions.push(Action::Failed {

@@ -240,11 +240,25 @@ pub(crate) fn is_below(path: &str, dir: &str) -> bool {
 /// Paths that differ only in Unicode normalisation (`café` in NFC and in NFD) look like one name
 /// to a person, and some file systems store them as one. Every spelling of such a name is a
 /// conflict, left alone on both sides with everything below it; it is never copied or deleted
-/// as a second file. Takes the clashing paths out of `paths` and reports them.
-pub(crate) fn set_aside_normalisation_clashes(paths: &mut BTreeSet<&str>, plan: &mut Plan) {
+/// as a second file. Takes the clashing paths out of `paths` and reports them. The unknown paths
+/// of `trees` count as spellings too: a name ferry cannot read still occupies its place.
+pub(crate) fn set_aside_normalisation_clashes(
+    paths: &mut BTreeSet<&str>,
+    trees: [&Tree; 2],
+    plan: &mut Plan,
+) {
     use unicode_normalization::UnicodeNormalization;
     let mut spellings: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
-    for &path in paths.iter().filter(|p| !p.is_ascii()) {
+    let unknown = trees
+        .into_iter()
+        .flat_map(|t| t.unknown.keys())
+        .map(String::as_str);
+    for path in paths
+        .iter()
+        .copied()
+        .chain(unknown)
+        .filter(|p| !p.is_ascii())
+    {
         for (end, _) in path
             .match_indices('/')
             .chain(std::iter::once((path.len(), "")))

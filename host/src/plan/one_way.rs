@@ -71,7 +71,11 @@ impl<'a> OneWay<'a> {
             &self.options.filter,
         );
         let mut clashes = Plan::default();
-        super::set_aside_normalisation_clashes(&mut paths, &mut clashes);
+        super::set_aside_normalisation_clashes(
+            &mut paths,
+            [self.source_tree, self.destination_tree],
+            &mut clashes,
+        );
         let hashes = compare::compute(
             self.hash_requests(&paths),
             self.source,

@@ -107,7 +107,11 @@ impl<'a> TwoWay<'a> {
             &self.options.filter,
         );
         let mut clashes = Plan::default();
-        super::set_aside_normalisation_clashes(&mut paths, &mut clashes);
+        super::set_aside_normalisation_clashes(
+            &mut paths,
+            [self.local_tree, self.remote_tree],
+            &mut clashes,
+        );
         let hashes = compare::compute(
             self.hash_requests(&paths),
             self.local,

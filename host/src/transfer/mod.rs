@@ -374,15 +374,18 @@ impl Run<'_, '_> {
                 Err(error) => self.fail(&format!("{path}/"), &error),
             }
         }
-        let done = AtomicBool::new(false);
+        // The progress thread ticks every 100 ms and wakes at once when the transfers end (the
+        // sender is dropped), so no phase ever waits for its sleep.
+        let (done, ticks) = std::sync::mpsc::channel::<()>();
         std::thread::scope(|scope| {
             if !self.dry_run() {
-                scope.spawn(|| {
-                    while !done.load(Ordering::Relaxed) {
+                scope.spawn(move || {
+                    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                        ticks.recv_timeout(Duration::from_millis(100))
+                    {
                         self.executor
                             .reporter
                             .progress(self.run_bytes.load(Ordering::Relaxed));
-                        std::thread::sleep(Duration::from_millis(100));
                     }
                 });
             }
@@ -392,7 +395,7 @@ impl Run<'_, '_> {
                 || self.keep_going(),
                 |(path, reason, size, to)| self.transfer(path, *reason, *size, *to),
             );
-            done.store(true, Ordering::Relaxed);
+            drop(done);
         });
         crate::parallel::map_while(
             &phases.deletions,
