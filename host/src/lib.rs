@@ -8,6 +8,8 @@
 //!   a location and options;
 //! - [`sync`]: the engine — [`scan`] both sides, load the [`state`] baseline, [`plan`] every
 //!   path, [`transfer`] what changed, [`report`] it — with [`filter`] and [`parallel`] helpers;
+//!   the layers below it share [`pair`] (the two sides of a run), [`side`] (one side: a backend
+//!   and how its changes are detected) and [`options`] (what shapes a run);
 //! - [`cli`]: the clap definitions and one module per subcommand; [`task`]: `ferry.toml` tasks;
 //! - [`output`]: stdout writing that survives a closed pipe.
 #![warn(missing_docs)]
@@ -16,12 +18,15 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod filter;
+pub mod options;
 pub mod output;
+pub mod pair;
 pub mod parallel;
 pub mod plan;
 pub mod plugins;
 pub mod report;
 pub mod scan;
+pub mod side;
 pub mod state;
 pub mod sync;
 pub mod target;

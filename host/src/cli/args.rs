@@ -177,6 +177,7 @@ impl SyncArgs {
             checkpoint_every: self.checkpoint_every as usize,
             max_delete: self.max_delete.unwrap_or_default(),
             filter: Filter::new(&self.exclude, &self.include)?,
+            cancel: crate::options::Cancel::new(),
         })
     }
 }

@@ -94,7 +94,7 @@ pub fn run_with(
         Strategy::Old => Decision::Older,
         Strategy::KeepBoth => Decision::KeepBoth,
     };
-    sync::install_interrupt_handler();
+    sync::install_interrupt_handler(&options.cancel);
     run_bisync(
         &local_side,
         &remote_side,

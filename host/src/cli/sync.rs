@@ -60,7 +60,7 @@ pub fn run_with(
     let pair = open_pair(global, source, destination, args)?;
     let (source_side, destination_side) = pair.sides();
     let reporter = reporter(global, args);
-    install_interrupt_handler();
+    install_interrupt_handler(&options.cancel);
     run_one_way(
         &source_side,
         &destination_side,
@@ -157,14 +157,16 @@ pub fn reporter(global: &GlobalArgs, args: &SyncArgs) -> Box<dyn Reporter> {
     }
 }
 
-/// The first Ctrl-C (or SIGTERM) asks the run to stop: workers take no new work, the state is
-/// saved, and the exit code is 130. A second one exits at once; that is safe too, because every
-/// completed action is already in the journal, which the next run replays.
-pub fn install_interrupt_handler() {
-    let _ = ctrlc::set_handler(|| {
-        if host_services::is_cancelled() {
+/// The first Ctrl-C (or SIGTERM) cancels the run (`cancel`) and tells the plugins: workers take
+/// no new work, the state is saved, and the exit code is 130. A second one exits at once; that is
+/// safe too, because every completed action is already in the journal, which the next run replays.
+pub fn install_interrupt_handler(cancel: &crate::options::Cancel) {
+    let cancel = cancel.clone();
+    let _ = ctrlc::set_handler(move || {
+        if cancel.is_cancelled() {
             std::process::exit(130);
         }
+        cancel.cancel();
         host_services::cancel();
         eprintln!("ferry: interrupted: finishing the transfers under way and saving the state (Ctrl-C again stops at once)");
     });

@@ -13,9 +13,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     backend::Backend,
+    pair::Pair,
     scan::Node,
+    side::{CompareBy, Side},
     state::SideState,
-    sync::side::{CompareBy, Side},
 };
 
 /// The coarsest mtime precision at which equal dates count as equal content for a path that has
@@ -130,25 +131,7 @@ pub fn side_state(side: &Side, node: &Node, sha256: Option<String>) -> SideState
     }
 }
 
-/// One of the two sides of a run: in a one-way run the source and the destination, in a bisync
-/// the local side (`Source`) and the remote one (`Destination`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Which {
-    /// The source (bisync: local) side.
-    Source,
-    /// The destination (bisync: remote) side.
-    Destination,
-}
-
-impl Which {
-    /// The other side.
-    pub fn other(self) -> Which {
-        match self {
-            Which::Source => Which::Destination,
-            Which::Destination => Which::Source,
-        }
-    }
-}
+pub use crate::pair::Which;
 
 /// Hashes computed for planning, by side and path.
 #[derive(Debug, Default)]
@@ -167,18 +150,10 @@ impl Hashes {
 
 /// Computes the requested hashes with `jobs` workers: a content side is read and hashed; a
 /// version side is asked for a server-side SHA-256 (only requested where it has one).
-pub fn compute(
-    requests: Vec<(Which, String)>,
-    source: &Side,
-    destination: &Side,
-    jobs: usize,
-) -> Hashes {
+pub fn compute(requests: Vec<(Which, String)>, sides: Pair<&Side>, jobs: usize) -> Hashes {
     let files_read = AtomicU64::new(0);
     let hashed = crate::parallel::map(&requests, jobs, |(which, path)| {
-        let side = match which {
-            Which::Source => source,
-            Which::Destination => destination,
-        };
+        let side = sides[*which];
         match side.compare {
             CompareBy::Content => {
                 files_read.fetch_add(1, Ordering::Relaxed);

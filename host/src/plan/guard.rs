@@ -12,25 +12,18 @@
 //! - `--max-delete` counts files, including those below a cleared directory, per side.
 
 use super::{Action, Plan, Which};
-use crate::{scan::Tree, state::Baseline, sync::options::SyncOptions};
+use crate::{options::SyncOptions, pair::Pair, scan::Tree, state::Baseline};
 
 /// What the guard needs to know about the run.
 pub(crate) struct Guard<'a> {
-    /// The trees, by [`Which`]: `[source, destination]`.
-    pub trees: [&'a Tree; 2],
+    /// The trees.
+    pub trees: Pair<&'a Tree>,
     /// The baseline.
     pub baseline: &'a Baseline,
     /// The run's options.
     pub options: &'a SyncOptions,
     /// A bisync (messages name the side).
     pub two_way: bool,
-}
-
-fn index(which: Which) -> usize {
-    match which {
-        Which::Source => 0,
-        Which::Destination => 1,
-    }
 }
 
 /// The side a deletion happens on and its path, if the action deletes anything.
@@ -45,7 +38,7 @@ fn deletion(action: &Action) -> Option<(Which, &str)> {
 
 impl Guard<'_> {
     fn tree(&self, which: Which) -> &Tree {
-        self.trees[index(which)]
+        self.trees[which]
     }
 
     fn side_word(&self, which: Which) -> &'static str {
@@ -61,7 +54,7 @@ impl Guard<'_> {
     pub fn apply(&self, plan: &mut Plan) {
         self.keep_unknown(plan);
         self.keep_excluded(plan);
-        for on in [Which::Source, Which::Destination] {
+        for on in Which::BOTH {
             self.limit(plan, on);
         }
     }
@@ -181,7 +174,7 @@ impl Guard<'_> {
                 });
             }
             plan.actions
-                .retain(|action| !deletion(action).is_some_and(|(o, _)| o == on));
+                .retain(|action| deletion(action).is_none_or(|(o, _)| o != on));
             plan.actions.push(Action::Failed {
                 path: String::new(),
                 why,

@@ -5,6 +5,7 @@
 //! - [`one_way`]: the one-way table of sync-semantics §4 with its safety rules;
 //! - [`two_way`]: the bisync matrix of sync-semantics §5, producing conflicts as data;
 //! - [`resolve`]: conflict strategies (`--resolve`) turning those conflicts into actions;
+//! - [`inputs`]: what a planner looks at, and the rules both modes share;
 //! - `guard`: the one deletion guard every planned deletion passes;
 //! - [`xml`]: well-formedness checks before upload.
 //!
@@ -13,6 +14,7 @@
 
 pub mod compare;
 mod guard;
+pub mod inputs;
 pub mod one_way;
 pub mod resolve;
 pub mod two_way;

@@ -328,10 +328,7 @@ impl Conflict {
 
 /// `local` or `remote`.
 pub fn side_word(which: Which) -> &'static str {
-    match which {
-        Which::Source => "local",
-        Which::Destination => "remote",
-    }
+    which.bisync_name()
 }
 
 /// The name a kept-both loser gets: `name.conflict-<side>-<YYYYMMDDTHHMMSS>.ext`, the extension

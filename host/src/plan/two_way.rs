@@ -9,37 +9,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    compare::{self, Hashes},
+    compare::Hashes,
+    inputs::Inputs,
     is_below,
     resolve::{conflict_name, Change, Conflict, ConflictKind, Decision, Version},
-    xml, Action, Plan, Reason, Which,
+    Action, Plan, Reason, Which,
 };
-use crate::{
-    scan::{Node, Tree},
-    state::{Baseline, Record, SideState},
-    sync::{
-        options::SyncOptions,
-        side::{CompareBy, Side},
-    },
-};
+use crate::{pair::Pair, scan::Node, state::Record};
 
-/// Everything the bisync planner looks at. The local side is [`Which::Source`], the remote one
+/// The bisync planner. The local side is [`Which::Source`], the remote one
 /// [`Which::Destination`].
 pub struct TwoWay<'a> {
-    /// The local side.
-    pub local: &'a Side<'a>,
-    /// The remote side.
-    pub remote: &'a Side<'a>,
-    /// The scanned local side.
-    pub local_tree: &'a Tree,
-    /// The scanned remote side.
-    pub remote_tree: &'a Tree,
-    /// The baseline of the pair.
-    pub baseline: &'a Baseline,
-    /// Is the local side `a` of the baseline?
-    pub local_is_a: bool,
-    /// The run's options.
-    pub options: &'a SyncOptions,
+    /// Both sides, the baseline and the options.
+    pub inputs: Inputs<'a>,
     /// `YYYYMMDDTHHMMSS` of the run, for kept-both names.
     pub stamp: String,
 }
@@ -57,75 +39,25 @@ enum State {
 /// One path, classified.
 #[derive(Clone)]
 struct Cell<'t> {
-    local: Option<&'t Node>,
-    remote: Option<&'t Node>,
+    nodes: Pair<Option<&'t Node>>,
     record: Option<&'t Record>,
-    local_state: State,
-    remote_state: State,
+    states: Pair<State>,
 }
 
 impl Cell<'_> {
     /// The cell as if side `which` had nothing at this path.
     fn without(&self, which: Which) -> Self {
         let mut cell = self.clone();
-        match which {
-            Which::Source => (cell.local, cell.local_state) = (None, State::Absent),
-            Which::Destination => (cell.remote, cell.remote_state) = (None, State::Absent),
-        }
+        (cell.nodes[which], cell.states[which]) = (None, State::Absent);
         cell
     }
 }
 
 impl<'a> TwoWay<'a> {
-    fn side(&self, which: Which) -> &Side<'a> {
-        match which {
-            Which::Source => self.local,
-            Which::Destination => self.remote,
-        }
-    }
-
-    fn tree(&self, which: Which) -> &'a Tree {
-        match which {
-            Which::Source => self.local_tree,
-            Which::Destination => self.remote_tree,
-        }
-    }
-
-    fn base<'r>(&self, which: Which, record: &'r Record) -> &'r SideState {
-        record.side((which == Which::Source) == self.local_is_a)
-    }
-
-    fn record(&self, local: SideState, remote: SideState) -> Record {
-        Record::file(self.local_is_a, local, remote)
-    }
-
     /// Builds the plan, asking `decide` about every conflict in path order.
     pub fn plan(&self, decide: &mut dyn FnMut(&Conflict) -> Decision) -> Plan {
-        let mut paths = super::examined_paths(
-            [self.local_tree, self.remote_tree],
-            self.baseline,
-            &self.options.filter,
-        );
-        let mut clashes = Plan::default();
-        super::set_aside_normalisation_clashes(
-            &mut paths,
-            [self.local_tree, self.remote_tree],
-            &mut clashes,
-        );
-        let hashes = compare::compute(
-            self.hash_requests(&paths),
-            self.local,
-            self.remote,
-            self.options.jobs,
-        );
-        let mut plan = Plan {
-            hashed_files: hashes.files_read,
-            ..clashes
-        };
-        super::report_unknown(
-            &mut plan,
-            [(self.local_tree, "local"), (self.remote_tree, "remote")],
-        );
+        let inputs = &self.inputs;
+        let (paths, hashes, mut plan) = inputs.start(Pair::new("local", "remote"));
         let mut cells = BTreeMap::new();
         for &path in &paths {
             match self.cell(path, &hashes) {
@@ -166,55 +98,8 @@ impl<'a> TwoWay<'a> {
                 (&mut suppressed, &mut restored),
             );
         }
-        super::guard::Guard {
-            trees: [self.local_tree, self.remote_tree],
-            baseline: self.baseline,
-            options: self.options,
-            two_way: true,
-        }
-        .apply(&mut plan);
-        xml::check_uploads(&mut plan, self.local, self.remote, self.options);
+        inputs.finish(&mut plan);
         plan
-    }
-
-    /// Content hashes the classification needs: content sides whose stat changed since the
-    /// baseline, and both sides of files new on both sides with equal sizes.
-    fn hash_requests(&self, paths: &BTreeSet<&str>) -> Vec<(Which, String)> {
-        let mut requests = Vec::new();
-        let both_hashable = compare::can_hash(self.local) && compare::can_hash(self.remote);
-        for &path in paths {
-            let local = file_node(self.local_tree, path);
-            let remote = file_node(self.remote_tree, path);
-            match self.file_record(path) {
-                Some(record) => {
-                    for (which, node) in [(Which::Source, local), (Which::Destination, remote)] {
-                        if let Some(node) = node {
-                            if self.side(which).compare == CompareBy::Content
-                                && !compare::stat_unchanged(node, self.base(which, record))
-                            {
-                                requests.push((which, path.to_string()));
-                            }
-                        }
-                    }
-                }
-                None => {
-                    if let (Some(l), Some(r)) = (local, remote) {
-                        if l.size == r.size || !compare::sizes_comparable(self.local, self.remote) {
-                            for which in [Which::Source, Which::Destination] {
-                                if both_hashable || self.side(which).compare == CompareBy::Content {
-                                    requests.push((which, path.to_string()));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        requests
-    }
-
-    fn file_record(&self, path: &str) -> Option<&'a Record> {
-        self.baseline.records.get(path).filter(|r| !r.dir)
     }
 
     fn state(
@@ -229,16 +114,7 @@ impl<'a> TwoWay<'a> {
             (None, None) => State::Absent,
             (None, Some(_)) => State::Deleted,
             (Some(node), Some(record)) if node.is_dir() == record.dir => {
-                if node.is_dir()
-                    || !compare::side_changed(
-                        self.side(which),
-                        which,
-                        node,
-                        self.base(which, record),
-                        hashes,
-                        path,
-                    )?
-                {
+                if node.is_dir() || !self.inputs.changed(which, node, record, hashes, path)? {
                     State::Unchanged
                 } else {
                     State::Modified
@@ -249,15 +125,14 @@ impl<'a> TwoWay<'a> {
     }
 
     fn cell(&self, path: &str, hashes: &Hashes) -> Result<Cell<'a>, String> {
-        let local = self.local_tree.nodes.get(path);
-        let remote = self.remote_tree.nodes.get(path);
-        let record = self.baseline.records.get(path);
+        let nodes = Pair::from_fn(|which| self.inputs.trees[which].nodes.get(path));
+        let record = self.inputs.baseline.records.get(path);
+        let [source, destination] =
+            Which::BOTH.map(|which| self.state(which, path, nodes[which], record, hashes));
         Ok(Cell {
-            local,
-            remote,
+            nodes,
             record,
-            local_state: self.state(Which::Source, path, local, record, hashes)?,
-            remote_state: self.state(Which::Destination, path, remote, record, hashes)?,
+            states: Pair::new(source?, destination?),
         })
     }
 
@@ -280,7 +155,7 @@ impl<'a> TwoWay<'a> {
             plan.actions.extend(actions);
             decision
         };
-        match (cell.local, cell.remote) {
+        match (cell.nodes.source, cell.nodes.destination) {
             (None, None) => {
                 if cell.record.is_some() {
                     plan.actions.push(Action::Drop { path: owned });
@@ -309,8 +184,8 @@ impl<'a> TwoWay<'a> {
                         super::resolve::side_word(dir_side)
                     ),
                     kind: ConflictKind::FileDir,
-                    local: version(Some(l), cell.local_state),
-                    remote: version(Some(r), cell.remote_state),
+                    local: version(Some(l), cell.states.source),
+                    remote: version(Some(r), cell.states.destination),
                 };
                 // Every decision but skip keeps both: the directory keeps the name.
                 match resolve(conflict, plan) {
@@ -319,15 +194,12 @@ impl<'a> TwoWay<'a> {
                 }
             }
             (Some(node), None) | (None, Some(node)) if node.is_dir() => {
-                let kept_on = if cell.local.is_some() {
+                let kept_on = if cell.nodes.source.is_some() {
                     Which::Source
                 } else {
                     Which::Destination
                 };
-                let other_state = match kept_on {
-                    Which::Source => cell.remote_state,
-                    Which::Destination => cell.local_state,
-                };
+                let other_state = cell.states[kept_on.other()];
                 let deleted_dir =
                     other_state == State::Deleted && cell.record.is_some_and(|r| r.dir);
                 if !deleted_dir {
@@ -342,7 +214,7 @@ impl<'a> TwoWay<'a> {
                     });
                 } else {
                     let below = |p: &&str| is_below(p, path);
-                    let tree = self.tree(kept_on);
+                    let tree = self.inputs.trees[kept_on];
                     let files = tree
                         .nodes
                         .iter()
@@ -425,15 +297,20 @@ impl<'a> TwoWay<'a> {
         let conflict = |why: String| Conflict {
             path: owned.clone(),
             why,
-            kind: if cell.local.is_some() && cell.remote.is_some() {
+            kind: if cell.nodes.source.is_some() && cell.nodes.destination.is_some() {
                 ConflictKind::Content
             } else {
                 ConflictKind::ModifyDelete
             },
-            local: version(cell.local, cell.local_state),
-            remote: version(cell.remote, cell.remote_state),
+            local: version(cell.nodes.source, cell.states.source),
+            remote: version(cell.nodes.destination, cell.states.destination),
         };
-        let action = match (cell.local_state, cell.remote_state, cell.local, cell.remote) {
+        let action = match (
+            cell.states.source,
+            cell.states.destination,
+            cell.nodes.source,
+            cell.nodes.destination,
+        ) {
             (_, Absent, Some(l), _) => transfer(Which::Destination, Reason::New, l),
             (Absent, _, _, Some(r)) => transfer(Which::Source, Reason::New, r),
             (Absent | Deleted, Absent | Deleted, _, _) => Action::Drop { path: owned },
@@ -463,68 +340,41 @@ impl<'a> TwoWay<'a> {
             }
             (Unchanged, Unchanged, Some(l), Some(r)) => {
                 let record = cell.record.expect("unchanged sides have a record");
-                let refreshed = self.record(
-                    compare::refreshed(self.local, l, self.base(Which::Source, record)),
-                    compare::refreshed(self.remote, r, self.base(Which::Destination, record)),
-                );
                 Action::Keep {
                     path: owned.clone(),
-                    record: (refreshed != *record).then_some(refreshed),
+                    record: self.inputs.refreshed(Pair::new(l, r), record),
                     unchanged_file: true,
                 }
             }
             (Modified, Unchanged, Some(l), _) => transfer(Which::Destination, Reason::Modified, l),
             (Unchanged, Modified, _, Some(r)) => transfer(Which::Source, Reason::Modified, r),
-            (_, _, Some(l), Some(r)) => match self.equal_now(path, l, r, hashes) {
-                Ok(Some(record)) => Action::Keep {
-                    path: owned.clone(),
-                    record: Some(record),
-                    unchanged_file: true,
-                },
-                Ok(None) => {
-                    let why = if cell.record.is_some() {
-                        "conflict: changed on both sides"
-                    } else if self.baseline.records.is_empty() {
-                        "conflict: different on both sides and never synced"
-                    } else {
-                        "conflict: new on both sides with different content"
-                    };
-                    resolve(conflict(why.into()), plan);
-                    return;
+            (_, _, Some(l), Some(r)) => {
+                match self.inputs.equal_now(path, Pair::new(l, r), hashes) {
+                    Ok(Some(record)) => Action::Keep {
+                        path: owned.clone(),
+                        record: Some(record),
+                        unchanged_file: true,
+                    },
+                    Ok(None) => {
+                        let why = if cell.record.is_some() {
+                            "conflict: changed on both sides"
+                        } else if self.inputs.baseline.records.is_empty() {
+                            "conflict: different on both sides and never synced"
+                        } else {
+                            "conflict: new on both sides with different content"
+                        };
+                        resolve(conflict(why.into()), plan);
+                        return;
+                    }
+                    Err(why) => Action::Failed { path: owned, why },
                 }
-                Err(why) => Action::Failed { path: owned, why },
-            },
+            }
             _ => Action::Failed {
                 path: owned,
                 why: "internal error: unclassified bisync case".into(),
             },
         };
         plan.actions.push(action);
-    }
-
-    /// Both sides have the file and at least one changed (or there is no baseline): do they
-    /// hold the same content now ([`compare::equal_now`])? Then the record to store.
-    fn equal_now(
-        &self,
-        path: &str,
-        l: &Node,
-        r: &Node,
-        hashes: &Hashes,
-    ) -> Result<Option<Record>, String> {
-        let base = self.file_record(path);
-        let local = compare::Now {
-            side: self.local,
-            which: Which::Source,
-            node: l,
-            base: base.map(|b| self.base(Which::Source, b)),
-        };
-        let remote = compare::Now {
-            side: self.remote,
-            which: Which::Destination,
-            node: r,
-            base: base.map(|b| self.base(Which::Destination, b)),
-        };
-        Ok(compare::equal_now(&local, &remote, hashes, path)?.map(|(l, r)| self.record(l, r)))
     }
 }
 
@@ -537,11 +387,9 @@ struct Names {
 impl Names {
     fn new(planner: &TwoWay) -> Self {
         Names {
-            taken: planner
-                .local_tree
-                .nodes
-                .keys()
-                .chain(planner.remote_tree.nodes.keys())
+            taken: Which::BOTH
+                .iter()
+                .flat_map(|&which| planner.inputs.trees[which].nodes.keys())
                 .cloned()
                 .collect(),
             stamp: planner.stamp.clone(),
@@ -562,21 +410,10 @@ impl Names {
     }
 }
 
-fn file_node<'t>(tree: &'t Tree, path: &str) -> Option<&'t Node> {
-    tree.nodes.get(path).filter(|n| n.is_file())
-}
-
 /// Did anything below `dir` change on `which` (new or modified) since the baseline?
 fn changed_below(cells: &BTreeMap<&str, Cell>, dir: &str, which: Which) -> bool {
     cells.iter().any(|(path, cell)| {
-        is_below(path, dir)
-            && matches!(
-                match which {
-                    Which::Source => cell.local_state,
-                    Which::Destination => cell.remote_state,
-                },
-                State::New | State::Modified
-            )
+        is_below(path, dir) && matches!(cell.states[which], State::New | State::Modified)
     })
 }
 

@@ -5,7 +5,7 @@
 use ferry_plugin_api::{BackendError, Capabilities};
 
 use super::{Action, Plan, Which};
-use crate::sync::{options::SyncOptions, side::Side};
+use crate::{options::SyncOptions, side::Side};
 
 /// Extensions whose MIME type is XML.
 const XML_EXTENSIONS: &[&str] = &[

@@ -15,18 +15,19 @@
 //! # Ok(()) }
 //! ```
 
-pub mod options;
-pub mod side;
-
 use std::{path::Path, time::Instant};
 
 use anyhow::{anyhow, bail, Result};
 
-pub use options::{MaxDelete, SyncOptions};
-pub use side::{CompareBy, Side};
+pub use crate::{
+    options::{MaxDelete, SyncOptions},
+    side::{CompareBy, Side},
+};
 
 use crate::{
+    pair::{Pair, Which},
     plan::{
+        inputs::Inputs,
         one_way::OneWay,
         resolve::{Conflict, Decision},
         two_way::TwoWay,
@@ -69,28 +70,13 @@ pub fn run_one_way(
     reporter: &dyn Reporter,
 ) -> Result<Summary> {
     let pair = RunPair {
-        first: source,
-        second: destination,
-        names: ("source", "destination"),
+        sides: Pair::new(source, destination),
+        names: Pair::new("source", "destination"),
         two_way: false,
     };
-    pair.run(
-        options,
-        state_dir,
-        reporter,
-        |trees, baseline, source_is_a| {
-            OneWay {
-                source,
-                destination,
-                source_tree: trees.0,
-                destination_tree: trees.1,
-                baseline,
-                source_is_a,
-                options,
-            }
-            .plan()
-        },
-    )
+    pair.run(options, state_dir, reporter, |inputs| {
+        OneWay { inputs }.plan()
+    })
 }
 
 /// Runs one bisync between `local` and `remote` (sync-semantics §5), asking `decide` about every
@@ -105,40 +91,26 @@ pub fn run_bisync(
     reporter: &dyn Reporter,
 ) -> Result<Summary> {
     let pair = RunPair {
-        first: local,
-        second: remote,
-        names: ("local", "remote"),
+        sides: Pair::new(local, remote),
+        names: Pair::new("local", "remote"),
         two_way: true,
     };
-    pair.run(
-        options,
-        state_dir,
-        reporter,
-        |trees, baseline, local_is_a| {
-            TwoWay {
-                local,
-                remote,
-                local_tree: trees.0,
-                remote_tree: trees.1,
-                baseline,
-                local_is_a,
-                options,
-                stamp: conflict_stamp(std::time::SystemTime::now()),
-            }
-            .plan(decide)
-        },
-    )
+    pair.run(options, state_dir, reporter, |inputs| {
+        TwoWay {
+            inputs,
+            stamp: conflict_stamp(std::time::SystemTime::now()),
+        }
+        .plan(decide)
+    })
 }
 
 /// What a one-way run and a bisync share: the baseline (opened and locked, or only read in a
 /// dry run), both scans, the planner's warnings, execution and the summary.
 struct RunPair<'s, 'b> {
-    /// The source (bisync: local) side.
-    first: &'s Side<'b>,
-    /// The destination (bisync: remote) side.
-    second: &'s Side<'b>,
+    /// The source (bisync: local) and destination (bisync: remote) sides.
+    sides: Pair<&'s Side<'b>>,
     /// How the two are called in messages.
-    names: (&'static str, &'static str),
+    names: Pair<&'static str>,
     two_way: bool,
 }
 
@@ -148,15 +120,15 @@ impl RunPair<'_, '_> {
         options: &SyncOptions,
         state_dir: &Path,
         reporter: &dyn Reporter,
-        plan: impl FnOnce((&Tree, &Tree), &Baseline, bool) -> crate::plan::Plan,
+        plan: impl FnOnce(Inputs) -> crate::plan::Plan,
     ) -> Result<Summary> {
         let started = Instant::now();
-        let (first, second) = (self.first, self.second);
+        let (first, second) = (self.sides.source, self.sides.destination);
         if first.label == second.label {
             bail!(
                 "the {} and the {} are the same ({})",
-                self.names.0,
-                self.names.1,
+                self.names.source,
+                self.names.destination,
                 first.label
             );
         }
@@ -181,13 +153,23 @@ impl RunPair<'_, '_> {
             )
         };
         let (first_tree, second_tree) = scan_pair(first, second, options)?;
-        for (tree, side, name) in [
-            (&first_tree, first, self.names.0),
-            (&second_tree, second, self.names.1),
-        ] {
-            refuse_vanished_root(tree, side, name, &baseline)?;
+        let trees = Pair::new(&first_tree, &second_tree);
+        for (which, tree) in trees.iter() {
+            refuse_vanished_root(tree, self.sides[which], self.names[which], &baseline)?;
         }
-        let plan = plan((&first_tree, &second_tree), &baseline, first_is_a);
+        let a_side = if first_is_a {
+            Which::Source
+        } else {
+            Which::Destination
+        };
+        let plan = plan(Inputs {
+            sides: self.sides,
+            trees,
+            baseline: &baseline,
+            a_side,
+            options,
+            two_way: self.two_way,
+        });
         for warning in &plan.warnings {
             reporter.event(&Event::Warning { message: warning }, options.dry_run);
         }
@@ -197,11 +179,9 @@ impl RunPair<'_, '_> {
             ..Summary::default()
         };
         let executor = Executor {
-            source: first,
-            destination: second,
-            source_tree: &first_tree,
-            destination_tree: &second_tree,
-            source_is_a: first_is_a,
+            sides: self.sides,
+            trees,
+            a_side,
             two_way: self.two_way,
             options,
             reporter,

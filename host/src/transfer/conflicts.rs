@@ -149,7 +149,7 @@ impl Run<'_, '_> {
     }
 
     /// Moves the loser of a kept-both conflict to `aside` on its own side: a rename, or a copy
-    /// where the backend cannot rename (eXist); the original name is overwritten next anyway.
+    /// where the backend cannot rename; the original name is overwritten next anyway.
     fn set_aside(&self, loser: Which, path: &str, aside: &str) -> Result<(), BackendError> {
         let side = self.executor.side(loser);
         if side.can(Capabilities::RENAME) {
@@ -162,8 +162,7 @@ impl Run<'_, '_> {
             (path, aside),
             node.map_or(0, |n| n.size),
             node.and_then(|n| n.mtime_ns),
-            self.executor.options.retries,
-            &self.run_bytes,
+            self.copying(),
         )
         .map(|_| ())
     }

@@ -15,19 +15,33 @@ use std::{
 use ferry_plugin_api::{BackendError, Entry};
 use sha2::{Digest, Sha256};
 
-use crate::{plan::compare::hex, plugins::host_services, sync::side::Side};
+use crate::{options::Cancel, plan::compare::hex, side::Side};
 
-/// A reader that hashes and counts what passes through it.
+/// How the copies of a run go: retries of a retryable failure, the run's byte counter (for
+/// progress; bytes of failed attempts are taken back out) and the run's cancel token.
+#[derive(Clone, Copy)]
+pub struct Copying<'a> {
+    /// Retries after a retryable error.
+    pub retries: u32,
+    /// Bytes copied in the run so far.
+    pub run_bytes: &'a Arc<AtomicU64>,
+    /// Stops copies at their next read.
+    pub cancel: &'a Cancel,
+}
+
+/// A reader that hashes and counts what passes through it, and ends the copy when the run is
+/// cancelled.
 struct Tap<R> {
     inner: R,
     hasher: Arc<Mutex<Sha256>>,
     attempt_bytes: Arc<AtomicU64>,
     run_bytes: Arc<AtomicU64>,
+    cancel: Cancel,
 }
 
 impl<R: Read> Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if host_services::is_cancelled() {
+        if self.cancel.is_cancelled() {
             return Err(
                 BackendError::new(ferry_plugin_api::ErrorKind::CANCELLED, "interrupted").into_io(),
             );
@@ -52,26 +66,16 @@ pub struct Copied {
 }
 
 /// Copies `path` from `source` to `destination`, expecting `size` bytes and giving the copy
-/// `mtime_ns` where the destination can set it. `run_bytes` counts bytes for progress (bytes of
-/// failed attempts are taken back out).
+/// `mtime_ns` where the destination can set it.
 pub fn copy_file(
     source: &Side,
     destination: &Side,
     path: &str,
     size: u64,
     mtime_ns: Option<i64>,
-    retries: u32,
-    run_bytes: &Arc<AtomicU64>,
+    copying: Copying,
 ) -> Result<Copied, BackendError> {
-    copy_file_as(
-        source,
-        destination,
-        (path, path),
-        size,
-        mtime_ns,
-        retries,
-        run_bytes,
-    )
+    copy_file_as(source, destination, (path, path), size, mtime_ns, copying)
 }
 
 /// [`copy_file`] from `paths.0` to another name, `paths.1` (the two sides may be one: a copy
@@ -82,9 +86,13 @@ pub fn copy_file_as(
     paths: (&str, &str),
     size: u64,
     mtime_ns: Option<i64>,
-    retries: u32,
-    run_bytes: &Arc<AtomicU64>,
+    copying: Copying,
 ) -> Result<Copied, BackendError> {
+    let Copying {
+        retries,
+        run_bytes,
+        cancel,
+    } = copying;
     let mut attempt = 0;
     loop {
         let attempt_bytes = Arc::new(AtomicU64::new(0));
@@ -95,13 +103,13 @@ pub fn copy_file_as(
             size,
             mtime_ns,
             &attempt_bytes,
-            run_bytes,
+            copying,
         );
         match result {
             Ok(copied) => return Ok(copied),
             Err(error) => {
                 run_bytes.fetch_sub(attempt_bytes.load(Ordering::Relaxed), Ordering::Relaxed);
-                if !error.retryable || attempt >= retries || host_services::is_cancelled() {
+                if !error.retryable || attempt >= retries || cancel.is_cancelled() {
                     return Err(error);
                 }
                 std::thread::sleep(backoff(attempt));
@@ -123,7 +131,7 @@ fn copy_once(
     size: u64,
     mtime_ns: Option<i64>,
     attempt_bytes: &Arc<AtomicU64>,
-    run_bytes: &Arc<AtomicU64>,
+    copying: Copying,
 ) -> Result<Copied, BackendError> {
     let reader = source.backend.open_read(from_path, 0)?;
     let hasher = Arc::new(Mutex::new(Sha256::new()));
@@ -131,7 +139,8 @@ fn copy_once(
         inner: reader,
         hasher: hasher.clone(),
         attempt_bytes: attempt_bytes.clone(),
-        run_bytes: run_bytes.clone(),
+        run_bytes: copying.run_bytes.clone(),
+        cancel: copying.cancel.clone(),
     };
     let settable_mtime =
         mtime_ns.filter(|_| destination.can(ferry_plugin_api::Capabilities::SET_MTIME));

@@ -13,7 +13,7 @@ mod conflicts;
 mod copy;
 mod pending;
 
-pub use copy::{copy_file, copy_file_as, Copied};
+pub use copy::{copy_file, copy_file_as, Copied, Copying};
 
 use std::{
     sync::{
@@ -26,15 +26,13 @@ use std::{
 use anyhow::Result;
 
 use crate::{
-    plan::{compare, Action, Plan, Reason, Which},
-    plugins::host_services,
+    options::SyncOptions,
+    pair::{Pair, Which},
+    plan::{compare, Action, Plan, Reason},
     report::{Direction, Event, Reporter, Summary},
     scan::{Node, Tree},
+    side::{CompareBy, Side},
     state::{Baseline, Record, SideState, StateStore},
-    sync::{
-        options::SyncOptions,
-        side::{CompareBy, Side},
-    },
 };
 
 /// The state a real run writes: the store (journal, lock) and the baseline it mirrors.
@@ -47,16 +45,12 @@ pub struct StateSession {
 
 /// Everything one execution needs.
 pub struct Executor<'a> {
-    /// The source (bisync: local) side.
-    pub source: &'a Side<'a>,
-    /// The destination (bisync: remote) side.
-    pub destination: &'a Side<'a>,
-    /// The scanned source (mtimes and versions of what is copied from it).
-    pub source_tree: &'a Tree,
-    /// The scanned destination.
-    pub destination_tree: &'a Tree,
-    /// Is the source side `a` of the baseline?
-    pub source_is_a: bool,
+    /// The source (bisync: local) and destination (bisync: remote) sides.
+    pub sides: Pair<&'a Side<'a>>,
+    /// The two scans (mtimes and versions of what is copied).
+    pub trees: Pair<&'a Tree>,
+    /// The side stored as `a` in the baseline's records.
+    pub a_side: Which,
     /// A bisync: both sides are written, and lines say on which side a deletion or new
     /// directory happened.
     pub two_way: bool,
@@ -78,33 +72,24 @@ struct Run<'a, 'e> {
 
 impl<'a> Executor<'a> {
     fn side(&self, which: Which) -> &Side<'a> {
-        match which {
-            Which::Source => self.source,
-            Which::Destination => self.destination,
-        }
+        self.sides[which]
     }
 
     fn tree(&self, which: Which) -> &Tree {
-        match which {
-            Which::Source => self.source_tree,
-            Which::Destination => self.destination_tree,
-        }
+        self.trees[which]
     }
 
     /// `local`/`remote` in a bisync, nothing in a one-way run.
     fn side_name(&self, which: Which) -> Option<&'static str> {
-        self.two_way.then_some(match which {
-            Which::Source => "local",
-            Which::Destination => "remote",
-        })
+        self.two_way.then_some(which.bisync_name())
     }
 
     /// The arrow of a copy written to `to`: toward the destination `↓` when that is a pull into
     /// a side compared by content from one compared by version, else `↑`; the other way round
     /// toward the source.
     fn direction(&self, to: Which) -> Direction {
-        let toward_destination = if self.destination.compare == CompareBy::Content
-            && self.source.compare == CompareBy::Version
+        let toward_destination = if self.sides.destination.compare == CompareBy::Content
+            && self.sides.source.compare == CompareBy::Version
         {
             Direction::Down
         } else {
@@ -124,7 +109,7 @@ impl<'a> Executor<'a> {
 
     /// Is `which` side `a` of the baseline?
     fn is_a(&self, which: Which) -> bool {
-        (which == Which::Source) == self.source_is_a
+        which == self.a_side
     }
 
     /// Runs `plan`, writing the state through `state` (None in a dry run). Returns the counts;
@@ -152,7 +137,7 @@ impl<'a> Executor<'a> {
         };
         run.execute(plan.actions);
         let mut summary = run.summary.into_inner().expect("summary");
-        summary.interrupted = host_services::is_cancelled();
+        summary.interrupted = self.options.cancel.is_cancelled();
         if let Some(error) = run.state_error.into_inner().expect("state error") {
             return Err(error);
         }
@@ -261,8 +246,17 @@ impl Run<'_, '_> {
         }
     }
 
+    /// How this run's copies go.
+    fn copying(&self) -> Copying<'_> {
+        Copying {
+            retries: self.executor.options.retries,
+            run_bytes: &self.run_bytes,
+            cancel: &self.executor.options.cancel,
+        }
+    }
+
     fn keep_going(&self) -> bool {
-        !self.stop.load(Ordering::SeqCst) && !host_services::is_cancelled()
+        !self.stop.load(Ordering::SeqCst) && !self.executor.options.cancel.is_cancelled()
     }
 
     /// Does `operation` unless this is a dry run.
@@ -455,8 +449,7 @@ impl Run<'_, '_> {
             path,
             node.size,
             node.mtime_ns,
-            executor.options.retries,
-            &self.run_bytes,
+            self.copying(),
         ) {
             Ok(copied) => {
                 let to_state = self.written_state(to, path, &copied);

@@ -1,4 +1,4 @@
-//! Versions a side assigns after a write but does not return (eXist's `last-modified`): read
+//! Versions a side assigns after a write but does not return (a server-assigned change token): read
 //! with one listing per touched directory at the end of the run (sync-semantics §3).
 
 use super::{Executor, StateSession};

@@ -2,6 +2,11 @@
 
 use std::str::FromStr;
 
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+
 use anyhow::{bail, Context};
 
 use crate::filter::Filter;
@@ -60,6 +65,29 @@ impl FromStr for MaxDelete {
     }
 }
 
+/// Asks a run to stop: workers take no new work, copies under way end at their next read, the
+/// state is saved and the summary says `interrupted`. The caller owns it: a clone handed to
+/// another thread (or a signal handler) cancels the run it was given to.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// A token nobody has cancelled yet.
+    pub fn new() -> Self {
+        Cancel::default()
+    }
+
+    /// Asks the run to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Has it been asked to stop?
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// Everything that shapes a run (one-way or bisync).
 #[derive(Clone, Debug)]
 pub struct SyncOptions {
@@ -88,6 +116,8 @@ pub struct SyncOptions {
     pub max_delete: MaxDelete,
     /// Include/exclude patterns.
     pub filter: Filter,
+    /// Cancels the run from elsewhere.
+    pub cancel: Cancel,
 }
 
 impl Default for SyncOptions {
@@ -105,6 +135,7 @@ impl Default for SyncOptions {
             checkpoint_every: 100,
             max_delete: MaxDelete::Default,
             filter: Filter::default(),
+            cancel: Cancel::new(),
         }
     }
 }

@@ -1,0 +1,194 @@
+//! What a planner looks at, and the rules both modes share, written once over [`Pair`]s indexed
+//! by [`Which`]: which paths a run examines (unknown ones and Unicode twins set aside), which
+//! files must be hashed, whether a side changed since the baseline, whether both sides hold the
+//! same content now, the records to store, and the common finish (the deletion guard, the XML
+//! check). [`super::one_way`] and [`super::two_way`] add only their tables.
+
+use std::collections::BTreeSet;
+
+use super::{
+    compare::{self, Hashes, Now},
+    guard::Guard,
+    xml, Plan, Which,
+};
+use crate::{
+    options::SyncOptions,
+    pair::Pair,
+    scan::{Node, Tree},
+    side::{CompareBy, Side},
+    state::{Baseline, Record, SideState},
+};
+
+/// Everything a planner looks at.
+pub struct Inputs<'a> {
+    /// The two sides (bisync: local as the source, remote as the destination).
+    pub sides: Pair<&'a Side<'a>>,
+    /// The two scans.
+    pub trees: Pair<&'a Tree>,
+    /// The baseline of the pair.
+    pub baseline: &'a Baseline,
+    /// The side stored as `a` in the baseline's records.
+    pub a_side: Which,
+    /// The run's options.
+    pub options: &'a SyncOptions,
+    /// A bisync (both sides are written), not a one-way run.
+    pub two_way: bool,
+}
+
+impl<'a> Inputs<'a> {
+    /// The side `which` of a record.
+    pub fn base<'r>(&self, which: Which, record: &'r Record) -> &'r SideState {
+        record.side(which == self.a_side)
+    }
+
+    /// The record of a file from the states of its two sides.
+    pub fn record(&self, states: Pair<SideState>) -> Record {
+        let Pair {
+            source,
+            destination,
+        } = states;
+        Record::file(self.a_side == Which::Source, source, destination)
+    }
+
+    /// The baseline record of `path` if it is a file's.
+    pub fn file_record(&self, path: &str) -> Option<&'a Record> {
+        self.baseline.records.get(path).filter(|r| !r.dir)
+    }
+
+    /// The file `path` on side `which`, if that side has a file there.
+    pub fn file(&self, which: Which, path: &str) -> Option<&'a Node> {
+        self.trees[which].nodes.get(path).filter(|n| n.is_file())
+    }
+
+    /// The paths to plan, the hashes they need, and a plan holding the conflicts found on the
+    /// way (Unicode twins) and the warnings about unknown paths. `names` says what the sides
+    /// are called in messages.
+    pub fn start(&self, names: Pair<&str>) -> (BTreeSet<&'a str>, Hashes, Plan) {
+        let trees = [self.trees.source, self.trees.destination];
+        let mut paths = super::examined_paths(trees, self.baseline, &self.options.filter);
+        let mut plan = Plan::default();
+        super::set_aside_normalisation_clashes(&mut paths, trees, &mut plan);
+        let hashes = compare::compute(self.hash_requests(&paths), self.sides, self.options.jobs);
+        plan.hashed_files = hashes.files_read;
+        super::report_unknown(
+            &mut plan,
+            [
+                (self.trees.source, names.source),
+                (self.trees.destination, names.destination),
+            ],
+        );
+        (paths, hashes, plan)
+    }
+
+    /// The content hashes planning needs: of a file on a side compared by content whose stat
+    /// changed since its record, and of both sides of a file without a record whose sizes
+    /// match (each side that can give one; with one side compared by version and no server
+    /// checksum, the side compared by content alone). `--force` in a one-way run needs none.
+    fn hash_requests(&self, paths: &BTreeSet<&str>) -> Vec<(Which, String)> {
+        let mut requests = Vec::new();
+        if self.options.force && !self.two_way {
+            return requests;
+        }
+        let both_hashable = Which::BOTH
+            .iter()
+            .all(|&which| compare::can_hash(self.sides[which]));
+        for &path in paths {
+            let files = Pair::from_fn(|which| self.file(which, path));
+            match self.file_record(path) {
+                Some(record) => {
+                    for (which, node) in files.iter() {
+                        let side = self.sides[which];
+                        if let Some(node) = node {
+                            if side.compare == CompareBy::Content
+                                && !compare::stat_unchanged(node, self.base(which, record))
+                            {
+                                requests.push((which, path.to_string()));
+                            }
+                        }
+                    }
+                }
+                None => {
+                    let (Some(s), Some(d)) = (files.source, files.destination) else {
+                        continue;
+                    };
+                    if s.size == d.size
+                        || !compare::sizes_comparable(self.sides.source, self.sides.destination)
+                    {
+                        for which in Which::BOTH {
+                            if both_hashable || self.sides[which].compare == CompareBy::Content {
+                                requests.push((which, path.to_string()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        requests
+    }
+
+    /// Did side `which` change since `record`?
+    pub fn changed(
+        &self,
+        which: Which,
+        node: &Node,
+        record: &Record,
+        hashes: &Hashes,
+        path: &str,
+    ) -> Result<bool, String> {
+        compare::side_changed(
+            self.sides[which],
+            which,
+            node,
+            self.base(which, record),
+            hashes,
+            path,
+        )
+    }
+
+    /// An unchanged file's record brought up to date (a touched side's new stat, a pending
+    /// version read back); `None` when nothing changed.
+    pub fn refreshed(&self, nodes: Pair<&Node>, record: &Record) -> Option<Record> {
+        let refreshed = self.record(Pair::from_fn(|which| {
+            compare::refreshed(self.sides[which], nodes[which], self.base(which, record))
+        }));
+        (refreshed != *record).then_some(refreshed)
+    }
+
+    /// Do both sides hold the same content now ([`compare::equal_now`])? Then the record to
+    /// store.
+    pub fn equal_now(
+        &self,
+        path: &str,
+        nodes: Pair<&Node>,
+        hashes: &Hashes,
+    ) -> Result<Option<Record>, String> {
+        let record = self.file_record(path);
+        let now = |which: Which| Now {
+            side: self.sides[which],
+            which,
+            node: nodes[which],
+            base: record.map(|r| self.base(which, r)),
+        };
+        Ok(
+            compare::equal_now(&now(Which::Source), &now(Which::Destination), hashes, path)?
+                .map(|(source, destination)| self.record(Pair::new(source, destination))),
+        )
+    }
+
+    /// The common finish: the deletion guard, then the XML check of uploads.
+    pub fn finish(&self, plan: &mut Plan) {
+        Guard {
+            trees: self.trees,
+            baseline: self.baseline,
+            options: self.options,
+            two_way: self.two_way,
+        }
+        .apply(plan);
+        xml::check_uploads(
+            plan,
+            self.sides.source,
+            self.sides.destination,
+            self.options,
+        );
+    }
+}
