@@ -62,6 +62,11 @@ capabilities! {
     /// backend to have the listed size, nor compares its sizes with another side's; `write`
     /// still returns the exact number of bytes written.
     APPROXIMATE_SIZES = 16, "approximate-sizes";
+    /// `stat` is cheap enough to ask once more per copy: the host then writes a copy to a
+    /// temporary name, checks that the destination still holds the version it planned against,
+    /// and only then renames the copy over it (needs `RENAME`). An edit made at the destination
+    /// while the copy ran is a conflict, not an overwrite.
+    COMMIT_CHECK = 17, "commit-check";
 }
 
 impl Capabilities {

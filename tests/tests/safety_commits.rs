@@ -177,3 +177,46 @@ fn only_temporary_files_ferry_made_are_its_own() {
         "the look-alikes are data; ferry's own leftover is gone"
     );
 }
+
+#[test]
+fn a_destination_edited_while_the_copy_runs_is_not_overwritten() {
+    // 64 KiB/s: the 320 KiB download takes five seconds; the local copy is edited in the middle.
+    let server = FtpServer::start_throttled(64 * 1024);
+    let v1: Vec<u8> = (0..320 * 1024u32).map(|i| (i % 251) as u8).collect();
+    server.put("site/big.bin", &v1);
+    let pair = Pair::new();
+    let (site, dst) = (server.url("site"), pair.dst.to_str().unwrap().to_string());
+    let run = pair.ferry_with_password(&["sync", &site, &dst]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v2: Vec<u8> = v1.iter().map(|b| b ^ 0x55).collect();
+    server.put("site/big.bin", &v2);
+    let path = pair.dst.join("big.bin");
+    let editor = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        std::fs::write(&path, b"edited while ferry was downloading").unwrap();
+    });
+    let run = pair.ferry_with_password(&["sync", &site, &dst]);
+    editor.join().unwrap();
+    assert_eq!(
+        std::fs::read(pair.dst.join("big.bin")).unwrap(),
+        b"edited while ferry was downloading",
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        run.lines,
+        ["! big.bin (conflict: destination changed during the transfer; not overwritten)"],
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.code, 3);
+    assert_eq!(
+        tree(&pair.dst).len(),
+        1,
+        "no temporary file left: {:?}",
+        tree(&pair.dst).keys()
+    );
+    // Both changed now: a conflict every run until the user decides.
+    let run = pair.ferry_with_password(&["sync", &site, &dst]);
+    assert_eq!(run.lines, ["! big.bin (conflict: changed on both sides)"]);
+}

@@ -30,6 +30,7 @@ impl Run<'_, '_> {
         });
         match result {
             Ok(()) => {
+                self.vacate(on, path);
                 // Each file that went with it is a deletion of its own, counted and shown.
                 for file in &files {
                     self.report(Event::Deleted {
@@ -153,7 +154,9 @@ impl Run<'_, '_> {
     fn set_aside(&self, loser: Which, path: &str, aside: &str) -> Result<(), BackendError> {
         let side = self.executor.side(loser);
         if side.can(Capabilities::RENAME) {
-            return side.backend.rename(path, aside);
+            side.backend.rename(path, aside)?;
+            self.vacate(loser, path);
+            return Ok(());
         }
         let node = self.executor.tree(loser).nodes.get(path);
         copy_file_as(

@@ -6,9 +6,11 @@
 //! compacted whatever happened.
 //!
 //! - `copy`: one file between two backends, hashed and counted, with retries;
+//! - `commit`: committing a copy only over the destination version the plan expected;
 //! - `conflicts`: the steps of settled bisync conflicts (clear, keep both);
 //! - `pending`: versions read back at the end of the run.
 
+mod commit;
 mod conflicts;
 mod copy;
 mod pending;
@@ -68,6 +70,8 @@ struct Run<'a, 'e> {
     run_bytes: Arc<AtomicU64>,
     pending: Mutex<Vec<(Which, String)>>,
     state_error: Mutex<Option<anyhow::Error>>,
+    /// Paths this run moved or cleared away, by side: a copy there expects nothing.
+    vacated: Mutex<std::collections::BTreeSet<(Which, String)>>,
 }
 
 impl<'a> Executor<'a> {
@@ -134,6 +138,7 @@ impl<'a> Executor<'a> {
             run_bytes: Arc::new(AtomicU64::new(0)),
             pending: Mutex::new(Vec::new()),
             state_error: Mutex::new(None),
+            vacated: Mutex::default(),
         };
         run.execute(plan.actions);
         let mut summary = run.summary.into_inner().expect("summary");
@@ -443,15 +448,15 @@ impl Run<'_, '_> {
                 }
             },
         };
-        match copy_file(
-            executor.side(from),
-            executor.side(to),
-            path,
-            node.size,
-            node.mtime_ns,
-            self.copying(),
-        ) {
-            Ok(copied) => {
+        match self.copy_committed(to, path, &node) {
+            Ok(commit::Committed::DestinationChanged) => {
+                self.report(Event::Conflict {
+                    path,
+                    why: "conflict: destination changed during the transfer; not overwritten",
+                });
+                false
+            }
+            Ok(commit::Committed::Done(copied)) => {
                 let to_state = self.written_state(to, path, &copied);
                 if self.changed_while_read(from, path, &node) {
                     // What was written may mix two versions: keep the destination's record (so

@@ -33,7 +33,8 @@ pub const CAPABILITIES: Capabilities = Capabilities(
         | Capabilities::DELETE.0
         | Capabilities::MKDIR.0
         | Capabilities::RMDIR.0
-        | Capabilities::RENAME.0,
+        | Capabilities::RENAME.0
+        | Capabilities::COMMIT_CHECK.0,
 );
 
 /// The plugin as the export macro sees it.
