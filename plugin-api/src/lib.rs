@@ -27,6 +27,7 @@ mod root;
 pub mod author;
 pub mod conformance;
 pub mod io;
+pub mod location;
 pub mod temp_name;
 pub mod time;
 

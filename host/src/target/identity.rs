@@ -13,8 +13,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
+use anyhow::{bail, Result};
+use ferry_plugin_api::location::Location;
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 /// Characters escaped in a canonical URL path segment: what RFC 3986 does not allow in a segment
 /// unescaped, plus `%` itself.
@@ -71,38 +72,24 @@ impl Identity {
     /// A URL target. `default_port` is the port the plugin uses for this scheme when none is
     /// written (none known: the port is kept as written).
     pub fn url(plugin: &str, text: &str, default_port: Option<u16>) -> Result<Self> {
-        let parsed = url::Url::parse(text)
-            .with_context(|| format!("`{}` is not a valid URL", redact(text)))?;
-        let scheme = parsed.scheme().to_ascii_lowercase();
-        let host = parsed.host_str().unwrap_or("").to_ascii_lowercase();
-        let user = percent_decode_str(parsed.username()).decode_utf8_lossy();
-        let port = parsed.port().or(default_port);
-        let mut authority = format!("{scheme}://");
-        if !user.is_empty() {
-            authority.push_str(&utf8_percent_encode(&user, SEGMENT).to_string());
+        let location = Location::parse(text).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        let mut authority = format!("{}://", location.scheme);
+        if let Some(user) = &location.user {
+            authority.push_str(&utf8_percent_encode(user, SEGMENT).to_string());
             authority.push('@');
         }
-        authority.push_str(&host);
-        if let Some(port) = port {
-            authority.push_str(&format!(":{port}"));
+        if location.host.contains(':') {
+            authority.push_str(&format!("[{}]", location.host));
+        } else {
+            authority.push_str(&location.host);
         }
-        let mut segments = Vec::new();
-        for raw in parsed.path().split('/') {
-            let decoded = percent_decode_str(raw)
-                .decode_utf8()
-                .with_context(|| format!("`{}`: the path is not UTF-8", redact(text)))?;
-            match decoded.as_ref() {
-                "" | "." => {}
-                ".." => {
-                    segments.pop();
-                }
-                name => segments.push(name.to_string()),
-            }
+        if let Some(port) = location.port.or(default_port) {
+            authority.push_str(&format!(":{port}"));
         }
         Ok(Identity {
             plugin: plugin.to_string(),
             authority: Some(authority),
-            segments,
+            segments: location.segments,
             legacy_label: format!("{plugin}:{}", redact(text)),
         })
     }
@@ -220,31 +207,14 @@ fn canonical_local_path(path: &Path) -> Result<PathBuf> {
     bail!("`{}`: no part of this path exists", path.display())
 }
 
-/// A URL's password replaced by nothing (`ftp://u:secret@h/` → `ftp://u@h/`); other text as is.
+/// A URL's password removed (`ftp://u:secret@h/` → `ftp://u@h/`); other text as is.
 pub fn redact(location: &str) -> String {
-    let Some((scheme, rest)) = location.split_once("://") else {
-        return location.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map(|(u, _)| u).unwrap_or(userinfo);
-            format!("{scheme}://{user}@{host}{path}")
-        }
-        None => location.to_string(),
-    }
+    ferry_plugin_api::location::redact(location)
 }
 
 /// The password written in a URL's user info, percent-decoded, if there is one.
 pub fn url_password(location: &str) -> Option<String> {
-    let parsed = url::Url::parse(location).ok()?;
-    let password = parsed.password()?;
-    Some(
-        percent_decode_str(password)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
+    Location::parse(location).ok()?.password
 }
 
 #[cfg(test)]
@@ -261,7 +231,7 @@ mod tests {
         for spelling in [
             "FTP://u@H.Example/www/site/",
             "ftp://u:secret@h.example/www//site",
-            "ftp://u@h.example:21/www/./x/../site/",
+            "ftp://u@h.example:21/www/site/",
         ] {
             assert_eq!(
                 url(spelling),
@@ -275,6 +245,8 @@ mod tests {
         assert_eq!(canonical.label(), "ftp:ftp://u@h.example:21/www/site");
         assert_ne!(url("ftp://v@h.example/www/site"), canonical);
         assert_ne!(url("ftp://u@h.example:2121/www/site"), canonical);
+        // Dot segments are refused, as every plugin refuses them.
+        assert!(Identity::url("ftp", "ftp://u@h/www/../site", Some(21)).is_err());
     }
 
     #[test]

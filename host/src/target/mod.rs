@@ -13,6 +13,7 @@ pub mod identity;
 use std::{path::PathBuf, sync::Arc};
 
 use anyhow::{bail, Context, Result};
+use ferry_plugin_api::location::Location;
 
 pub use identity::{redact as redact_password, Identity};
 
@@ -57,14 +58,12 @@ impl TargetSpec {
                 );
             }
             if scheme.eq_ignore_ascii_case("file") {
-                let path = rest.strip_prefix("localhost").unwrap_or(rest);
-                let decoded = percent_encoding::percent_decode_str(path)
-                    .decode_utf8()
-                    .with_context(|| format!("`{text}`: the path is not UTF-8"))?;
-                if !decoded.starts_with('/') {
+                if !rest.starts_with('/') && !rest.starts_with("localhost/") {
                     bail!("`{text}`: a file URL needs an absolute path (file:///dir)");
                 }
-                return Ok(TargetSpec::Local(PathBuf::from(decoded.as_ref())));
+                let location =
+                    Location::parse(text).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                return Ok(TargetSpec::Local(PathBuf::from(location.path())));
             }
             return Ok(TargetSpec::Url {
                 scheme: scheme.to_ascii_lowercase(),
@@ -173,25 +172,22 @@ impl Target {
         let TargetSpec::Url { url, .. } = &self.spec else {
             return Ok(None);
         };
-        let Ok(parsed) = url::Url::parse(url) else {
+        let Ok(location) = Location::parse(url) else {
             return Ok(None);
         };
-        if parsed.password().is_some() {
+        if location.password.is_some() {
             return Ok(None);
         }
-        let url_user = percent_encoding::percent_decode_str(parsed.username())
-            .decode_utf8_lossy()
-            .into_owned();
         let user = self
             .options
             .get("user")
             .and_then(|v| v.as_str())
             .map(String::from)
-            .or(Some(url_user).filter(|u| !u.is_empty()));
+            .or(location.user);
         credentials::Lookup {
             shown: &self.label,
             remote,
-            host: parsed.host_str().unwrap_or("").trim_matches(['[', ']']),
+            host: &location.host,
             user,
         }
         .find()
@@ -210,11 +206,11 @@ impl Target {
         let mut secrets = Vec::new();
         if let TargetSpec::Url { url, .. } = &self.spec {
             secrets.extend(identity::url_password(url));
-            if let Some(raw) = url::Url::parse(url)
-                .ok()
-                .and_then(|u| u.password().map(String::from))
-            {
-                secrets.push(raw);
+            // As typed, too (a plugin may echo the still-encoded form).
+            let authority = url.split_once("://").map_or("", |(_, rest)| rest);
+            let userinfo = authority.split('/').next().unwrap_or("").rsplit_once('@');
+            if let Some((_, raw)) = userinfo.and_then(|(info, _)| info.split_once(':')) {
+                secrets.push(raw.to_string());
             }
         }
         let mut text = text.to_string();

@@ -4,7 +4,7 @@
 
 use std::{fmt, path::PathBuf};
 
-use ferry_plugin_api::{BackendError, ErrorKind, OptionKind, OptionSpec};
+use ferry_plugin_api::{location::Location, BackendError, ErrorKind, OptionKind, OptionSpec};
 use serde::Deserialize;
 
 /// The options, as ferry hands them over (TOML).
@@ -92,82 +92,25 @@ pub struct Endpoint {
     pub root: Vec<String>,
 }
 
-fn percent_decode(text: &str, shown: &str) -> Result<String, BackendError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| {
-                    config_error(format!("`{shown}`: bad escape at `{}`", &text[i..]))
-                })?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| config_error(format!("`{shown}`: the path is not UTF-8")))
-}
-
 impl Endpoint {
     /// Parses the target URL with the REST base `rest_base`.
     pub fn parse(url: &str, rest_base: &str) -> Result<Self, BackendError> {
-        let shown = match url.split_once('@') {
-            Some((before, after)) if before.contains(':') && before.contains("://") => {
-                let (scheme, _) = before.split_once("://").unwrap_or((before, ""));
-                format!("{scheme}://…@{after}")
+        let location = Location::parse(url)?;
+        let shown = ferry_plugin_api::location::redact(url);
+        let (http_scheme, default_port, path_includes_base) = match location.scheme.as_str() {
+            "exist" => ("http", 8080, false),
+            "exist+https" => ("https", 8443, false),
+            "http" => ("http", 80, true),
+            "https" => ("https", 443, true),
+            other => {
+                return Err(config_error(format!(
+                    "`{shown}`: unknown scheme `{other}` (exist://, exist+https://)"
+                )))
             }
-            _ => url.to_string(),
         };
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-            config_error(format!(
-                "`{shown}` is not an eXist URL (exist://host:port/db/path)"
-            ))
-        })?;
-        let (http_scheme, default_port, path_includes_base) =
-            match scheme.to_ascii_lowercase().as_str() {
-                "exist" => ("http", 8080, false),
-                "exist+https" => ("https", 8443, false),
-                "http" => ("http", 80, true),
-                "https" => ("https", 443, true),
-                other => {
-                    return Err(config_error(format!(
-                        "`{shown}`: unknown scheme `{other}` (exist://, exist+https://)"
-                    )))
-                }
-            };
-        let (authority, path) = match rest.find('/') {
-            Some(i) => rest.split_at(i),
-            None => (rest, ""),
-        };
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((info, hostport)) => (Some(info), hostport),
-            None => (None, authority),
-        };
-        let (user, password) = match userinfo {
-            None => (None, None),
-            Some(info) => match info.split_once(':') {
-                Some((u, p)) => (
-                    Some(percent_decode(u, &shown)?),
-                    Some(percent_decode(p, &shown)?),
-                ),
-                None => (Some(percent_decode(info, &shown)?), None),
-            },
-        };
-        if hostport.is_empty() {
-            return Err(config_error(format!("`{shown}`: no host")));
-        }
-        let server = if hostport.contains(':') && !hostport.ends_with(']') {
-            hostport.to_string()
-        } else {
-            format!("{hostport}:{default_port}")
-        };
-        let mut path = percent_decode(path, &shown)?;
+        let server = location.server(default_port);
+        let (user, password) = (location.user.clone(), location.password.clone());
+        let mut path = location.path();
         if path_includes_base {
             let base = rest_base.trim_end_matches('/');
             path = match path.strip_prefix(base) {
@@ -179,15 +122,11 @@ impl Endpoint {
                 }
             };
         }
-        let mut root: Vec<String> = Vec::new();
-        for segment in path.split('/').filter(|s| !s.is_empty()) {
-            if segment == "." || segment == ".." {
-                return Err(config_error(format!(
-                    "`{shown}`: the path may not contain `.` or `..`"
-                )));
-            }
-            root.push(segment.to_string());
-        }
+        let mut root: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
         if root.first().map(String::as_str) != Some("db") {
             root.insert(0, "db".to_string());
         }

@@ -5,7 +5,7 @@
 
 use std::{fmt, path::PathBuf, time::Duration};
 
-use ferry_plugin_api::{BackendError, ErrorKind, OptionKind, OptionSpec};
+use ferry_plugin_api::{location::Location, BackendError, ErrorKind, OptionKind, OptionSpec};
 use serde::Deserialize;
 
 /// How the control connection is protected.
@@ -131,77 +131,26 @@ fn config_error(message: String) -> BackendError {
 impl FtpUrl {
     /// Parses `ftp://…`, `ftps://…` or `ftps+implicit://…`.
     pub fn parse(url: &str) -> Result<Self, BackendError> {
+        let location = Location::parse(url)?;
         let shown = redacted(url);
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-            config_error(format!("`{shown}` is not an FTP URL (ftp://host/path)"))
-        })?;
-        let security = match scheme.to_ascii_lowercase().as_str() {
+        let security = match location.scheme.as_str() {
             "ftp" => Security::Plain,
             "ftps" => Security::ExplicitTls,
             "ftps+implicit" => Security::ImplicitTls,
             other => return Err(config_error(format!("`{shown}`: unknown scheme `{other}`"))),
         };
-        let (authority, path) = match rest.find('/') {
-            Some(i) => rest.split_at(i),
-            None => (rest, ""),
-        };
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((userinfo, hostport)) => (Some(userinfo), hostport),
-            None => (None, authority),
-        };
-        let (user, password) = match userinfo {
-            None => (None, None),
-            Some(info) => match info.split_once(':') {
-                Some((user, password)) => {
-                    (Some(decode(user, &shown)?), Some(decode(password, &shown)?))
-                }
-                None => (Some(decode(info, &shown)?), None),
-            },
-        };
-        let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
-            let (host, after) = rest
-                .split_once(']')
-                .ok_or_else(|| config_error(format!("`{shown}`: unclosed `[` in the host")))?;
-            (host.to_string(), after.strip_prefix(':'))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((host, port)) => (host.to_string(), Some(port)),
-                None => (hostport.to_string(), None),
-            }
-        };
-        if host.is_empty() {
-            return Err(config_error(format!("`{shown}`: no host")));
-        }
         let default_port = if security == Security::ImplicitTls {
             990
         } else {
             21
         };
-        let port = match port {
-            None | Some("") => default_port,
-            Some(text) => text
-                .parse()
-                .map_err(|_| config_error(format!("`{shown}`: bad port `{text}`")))?,
-        };
-        let path = decode(path, &shown)?;
-        let trimmed = path.trim_end_matches('/');
-        let root = if trimmed.is_empty() {
-            "/".to_string()
-        } else {
-            trimmed.to_string()
-        };
-        if root.split('/').any(|c| c == ".." || c == ".") {
-            return Err(config_error(format!(
-                "`{shown}`: the path may not contain `.` or `..`"
-            )));
-        }
         Ok(FtpUrl {
             security,
-            host,
-            port,
-            user,
-            password,
-            root,
+            port: location.port.unwrap_or(default_port),
+            root: location.path(),
+            host: location.host,
+            user: location.user,
+            password: location.password,
         })
     }
 
@@ -268,41 +217,9 @@ impl FtpConfig {
     }
 }
 
-fn decode(text: &str, shown: &str) -> Result<String, BackendError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let byte = text
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| config_error(format!("`{shown}`: bad percent escape")))?;
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out)
-        .map_err(|_| config_error(format!("`{shown}`: not UTF-8 after percent-decoding")))
-}
-
 /// The URL without its password.
 pub fn redacted(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((info, host)) => {
-            let user = info.split_once(':').map(|(u, _)| u).unwrap_or(info);
-            format!("{scheme}://{user}@{host}{path}")
-        }
-        None => url.to_string(),
-    }
+    ferry_plugin_api::location::redact(url)
 }
 
 #[cfg(test)]

@@ -35,9 +35,10 @@ impl LocalConfig {
 
     /// The root directory as an absolute path.
     pub fn root(&self) -> Result<PathBuf, BackendError> {
-        let raw = match self.location.strip_prefix("file://") {
-            Some(rest) => percent_decode(rest)?,
-            None => self.location.clone(),
+        let raw = if self.location.to_ascii_lowercase().starts_with("file://") {
+            ferry_plugin_api::location::Location::parse(&self.location)?.path()
+        } else {
+            self.location.clone()
         };
         let path = PathBuf::from(&raw);
         if !path.is_absolute() {
@@ -51,37 +52,6 @@ impl LocalConfig {
         }
         Ok(path)
     }
-}
-
-/// Decodes `%XX` escapes of a file URL path.
-fn percent_decode(text: &str) -> Result<String, BackendError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            let Some(byte) = hex else {
-                return Err(BackendError::new(
-                    ErrorKind::INVALID_CONFIG,
-                    format!("local backend: bad percent escape in `file://{text}`"),
-                ));
-            };
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| {
-        BackendError::new(
-            ErrorKind::INVALID_CONFIG,
-            format!("local backend: `file://{text}` is not UTF-8"),
-        )
-    })
 }
 
 #[cfg(test)]
