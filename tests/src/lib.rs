@@ -126,16 +126,18 @@ pub fn build_fixture_plugin(name: &str, variant: ApiVariant) -> PathBuf {
         example.join("Cargo.toml"),
     )
     .unwrap();
-    let mut api_manifest = std::fs::read_to_string(root.join("plugin-api/Cargo.toml")).unwrap();
-    api_manifest = api_manifest
-        .replace("edition.workspace = true", "edition = \"2021\"")
-        .replace("rust-version.workspace = true", "")
-        .replace("license.workspace = true", "")
-        .replace(
-            "abi_stable.workspace = true",
-            &dependency_line(&root, "abi_stable"),
-        )
-        .replace("sha2.workspace = true", &dependency_line(&root, "sha2"));
+    let api_manifest = std::fs::read_to_string(root.join("plugin-api/Cargo.toml")).unwrap();
+    // Outside the workspace: every `NAME.workspace = true` becomes the workspace's own line.
+    let mut api_manifest: String = api_manifest
+        .lines()
+        .map(|line| match line.strip_suffix(".workspace = true") {
+            Some("edition") => "edition = \"2021\"".to_string(),
+            Some("rust-version" | "license" | "repository") => String::new(),
+            Some(name) => dependency_line(&root, name),
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     match variant {
         ApiVariant::Same => {}
         ApiVariant::ExtraField => {
@@ -483,4 +485,14 @@ pub fn build_example_plugin() -> tempfile::TempDir {
     )
     .unwrap();
     dir
+}
+
+/// The directories above a relative path, nearest first: `a/b/c` → `a/b`, `a`.
+pub fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    let mut at = path;
+    std::iter::from_fn(move || {
+        let (parent, _) = at.rsplit_once('/')?;
+        at = parent;
+        Some(parent)
+    })
 }

@@ -43,16 +43,6 @@ fn files(dir: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `a/b/c` → `a/b`, `a`.
-fn ancestors(path: &str) -> impl Iterator<Item = &str> {
-    let mut at = path;
-    std::iter::from_fn(move || {
-        let (parent, _) = at.rsplit_once('/')?;
-        at = parent;
-        Some(parent)
-    })
-}
-
 struct Model {
     pair: Pair,
     /// What both sides agreed on after the last run, by path.

@@ -319,15 +319,6 @@ fn write_file(root: &Path, rel: &str, content: &str) {
     std::fs::write(target, content).unwrap();
 }
 
-fn ancestors(path: &str) -> impl Iterator<Item = &str> {
-    let mut at = path;
-    std::iter::from_fn(move || {
-        let (parent, _) = at.rsplit_once('/')?;
-        at = parent;
-        Some(parent)
-    })
-}
-
 struct Model {
     pair: Pair,
     outside: PathBuf,

@@ -240,17 +240,18 @@ fn a_directory_deleted_by_a_resolution_keeps_excluded_files_and_respects_max_del
     std::fs::remove_dir_all(pair.dst.join("d")).unwrap();
     put(&pair.src, "d/f00.txt", b"edited locally");
     let conflict = "conflict: directory deleted on remote, changed below on local";
-    let run = bisync(
-        &pair,
-        &[
+    let remote_wins = |max_delete: &str| {
+        let args = [
             "--exclude",
             "*.log",
             "--resolve",
             "remote",
             "--max-delete",
-            "2",
-        ],
-    );
+            max_delete,
+        ];
+        bisync(&pair, &args)
+    };
+    let run = remote_wins("2");
     assert_eq!(run.code, 1, "{} {}", run.stdout, run.stderr);
     assert!(
         run.stderr
@@ -260,17 +261,7 @@ fn a_directory_deleted_by_a_resolution_keeps_excluded_files_and_respects_max_del
     );
     assert_eq!(tree(&pair.src).len(), 44, "nothing deleted");
     // The default limit (50% once more than 10) counts them too: name a higher one.
-    let run = bisync(
-        &pair,
-        &[
-            "--exclude",
-            "*.log",
-            "--resolve",
-            "remote",
-            "--max-delete",
-            "50",
-        ],
-    );
+    let run = remote_wins("50");
     assert_eq!(run.code, 0, "{} {}", run.stdout, run.stderr);
     assert!(
         run.stdout

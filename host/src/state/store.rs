@@ -456,6 +456,15 @@ mod tests {
         }
     }
 
+    /// A complete journal line setting `path` to `record(size)`.
+    fn journal_line(path: &str, size: u64) -> String {
+        serde_json::to_string(&JournalLine::Set {
+            set: path.into(),
+            record: record(size),
+        })
+        .unwrap()
+    }
+
     #[test]
     fn journal_survives_without_compaction_and_compacts() {
         let dir = tempfile::tempdir().unwrap();
@@ -483,11 +492,7 @@ mod tests {
     fn a_torn_last_line_is_ignored_but_damage_elsewhere_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let paths = StatePaths::new(dir.path(), "a", "b");
-        let good = serde_json::to_string(&JournalLine::Set {
-            set: "p".into(),
-            record: record(3),
-        })
-        .unwrap();
+        let good = journal_line("p", 3);
         fs::write(&paths.journal, format!("{good}\n{{\"set\":\"q\",\"rec")).unwrap();
         assert_eq!(load(&paths).unwrap().records.len(), 1);
         fs::write(&paths.journal, format!("garbage\n{good}\n")).unwrap();
@@ -518,11 +523,7 @@ mod tests {
     fn a_torn_line_is_cut_off_before_more_is_appended() {
         let dir = tempfile::tempdir().unwrap();
         let paths = StatePaths::new(dir.path(), "a", "b");
-        let good = serde_json::to_string(&JournalLine::Set {
-            set: "p".into(),
-            record: record(3),
-        })
-        .unwrap();
+        let good = journal_line("p", 3);
         for torn in ["{\"set\":\"q\",\"rec", "{\"set\":\"q\",\"rec\n"] {
             fs::write(&paths.journal, format!("{good}\n{torn}")).unwrap();
             // A run appends after the torn line and is killed; the next run must still open.
