@@ -1,6 +1,9 @@
-//! A TCP proxy on 127.0.0.1 that forwards an FTP control connection to a server and cuts it —
-//! both directions, at once — a while after the client sends its Nth `STOR`, so the transfer
-//! under way dies mid-stream (data connections go straight to the server and lose their session).
+//! TCP proxies on 127.0.0.1 between ferry and an FTP server, for fault injection:
+//! - [`CuttingProxy`] forwards the control connection and cuts it — both directions, at once —
+//!   a while after the client sends its Nth `STOR`, so the transfer under way dies mid-stream
+//!   (data connections go straight to the server and lose their session);
+//! - [`TruncatingProxy`] carries the data connections too and ends the first upload cleanly
+//!   early, as a middlebox that closes a transfer: the server replies 226 to a short file.
 
 use std::{
     io::{Read, Write},
@@ -99,4 +102,147 @@ impl Drop for CuttingProxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
     }
+}
+
+/// A TCP proxy for an FTP control connection that carries the passive data connections too (it
+/// rewrites `229` EPSV replies to ports of its own) and ends the first upload's data connection
+/// cleanly after `keep` bytes: the server sees a complete but shorter file and replies 226,
+/// while the client's remaining bytes are read and dropped, so the client sees no error — a
+/// middlebox that closes a transfer early.
+pub struct TruncatingProxy {
+    /// The port to connect to instead of the server's.
+    pub port: u16,
+    /// How many uploads were cut short (0 or 1).
+    pub truncated: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl TruncatingProxy {
+    /// Forwards to `127.0.0.1:upstream`, cutting the first upload after `keep` bytes.
+    pub fn start(upstream: u16, keep: u64) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let truncated = Arc::new(AtomicUsize::new(0));
+        let (stop_flag, cut) = (stop.clone(), truncated.clone());
+        thread::spawn(move || {
+            while !stop_flag.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).unwrap();
+                        let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+                        relay_control(client, server, keep, cut.clone());
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        thread::sleep(Duration::from_millis(10))
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        TruncatingProxy {
+            port,
+            truncated,
+            stop,
+        }
+    }
+}
+
+impl Drop for TruncatingProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Copies the control connection both ways, giving every EPSV reply a data port of the proxy.
+fn relay_control(client: TcpStream, server: TcpStream, keep: u64, cut: Arc<AtomicUsize>) {
+    let (mut client_read, mut server_write) =
+        (client.try_clone().unwrap(), server.try_clone().unwrap());
+    thread::spawn(move || {
+        let _ = std::io::copy(&mut client_read, &mut server_write);
+        let _ = server_write.shutdown(Shutdown::Write);
+    });
+    thread::spawn(move || {
+        let mut from = std::io::BufReader::new(server);
+        let mut to = client;
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match std::io::BufRead::read_until(&mut from, b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let text = String::from_utf8_lossy(&line).into_owned();
+            let rewritten = match text.strip_prefix("229 ").and_then(|_| epsv_port(&text)) {
+                Some(data_port) => {
+                    let proxy_port = relay_data(data_port, keep, cut.clone());
+                    text.replace(&format!("|||{data_port}|"), &format!("|||{proxy_port}|"))
+                }
+                None => text,
+            };
+            if to.write_all(rewritten.as_bytes()).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Write);
+    });
+}
+
+/// The port of a `229 Entering Extended Passive Mode (|||PORT|)` reply.
+fn epsv_port(reply: &str) -> Option<u16> {
+    let start = reply.find("(|||")? + 4;
+    let end = start + reply[start..].find('|')?;
+    reply[start..end].parse().ok()
+}
+
+/// Listens for one data connection and relays it to the server's `data_port`; the first one
+/// that carries an upload is ended after `keep` bytes. Returns the proxy's data port.
+fn relay_data(data_port: u16, keep: u64, cut: Arc<AtomicUsize>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let Ok((client, _)) = listener.accept() else {
+            return;
+        };
+        let Ok(server) = TcpStream::connect(("127.0.0.1", data_port)) else {
+            return;
+        };
+        let (mut server_read, mut client_write) =
+            (server.try_clone().unwrap(), client.try_clone().unwrap());
+        thread::spawn(move || {
+            let _ = std::io::copy(&mut server_read, &mut client_write);
+            let _ = client_write.shutdown(Shutdown::Write);
+        });
+        let (mut from, mut to) = (client, server);
+        let mut buffer = [0u8; 65536];
+        let mut forwarded = 0u64;
+        let mut cutting = false;
+        while let Ok(n) = from.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            if !cutting && forwarded == 0 {
+                // The first upload of the run is the one cut short.
+                cutting = cut
+                    .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok();
+            }
+            let allowed = if cutting {
+                (keep.saturating_sub(forwarded) as usize).min(n)
+            } else {
+                n
+            };
+            if allowed > 0 && to.write_all(&buffer[..allowed]).is_err() {
+                break;
+            }
+            forwarded += allowed as u64;
+            if cutting && forwarded >= keep {
+                // A clean end for the server; the rest of the client's bytes are dropped.
+                let _ = to.shutdown(Shutdown::Write);
+            }
+        }
+        let _ = to.shutdown(Shutdown::Write);
+    });
+    port
 }

@@ -11,7 +11,11 @@ use std::{
     time::Duration,
 };
 
-use ferry_tests::{proxy::CuttingProxy, servers::*, *};
+use ferry_tests::{
+    proxy::{CuttingProxy, TruncatingProxy},
+    servers::*,
+    *,
+};
 
 #[test]
 fn hostile_listings_are_refused_and_nothing_is_written_outside_the_destination() {
@@ -168,4 +172,47 @@ fn unicode_spaces_empty_files_and_a_file_over_1_gib_round_trip() {
     std::fs::remove_file(pair.dst.join("huge.bin")).unwrap();
     std::fs::remove_file(server.root.join("big/huge.bin")).unwrap();
     assert_eq!(tree(&pair.dst), tree(&pair.src));
+}
+
+/// A data connection that a middlebox ends cleanly early gets a 226 from the server for a short
+/// file: ferry compares the stored size with what it sent, never renames the short file into
+/// place, and sends it again.
+#[test]
+fn an_upload_cut_short_with_a_clean_close_is_never_committed() {
+    let server = FtpServer::start(Kind::Pyftpdlib);
+    let proxy = TruncatingProxy::start(server.port, 1024 * 1024);
+    let pair = Pair::new();
+    let big: Vec<u8> = (0..4 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    put(&pair.src, "big.bin", &big);
+    let url = format!("ftp://{USER}@127.0.0.1:{}/site", proxy.port);
+    let run = pair.ferry_with_password(&["sync", pair.src.to_str().unwrap(), &url]);
+    assert_eq!(
+        proxy.truncated.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the proxy cut nothing"
+    );
+    assert_eq!(
+        std::fs::read(server.root.join("site/big.bin"))
+            .unwrap()
+            .len(),
+        big.len(),
+        "a short file was committed: {} {}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(server.root.join("site/big.bin")).unwrap(),
+        big
+    );
+    assert_eq!(run.lines, ["↑ big.bin (new)"], "{}", run.stderr);
+    assert_eq!(run.code, 0);
+    // Recorded with its real size: the next run has nothing to do.
+    let again = pair.ferry_with_password(&["sync", pair.src.to_str().unwrap(), &url]);
+    assert!(
+        again.lines.is_empty() && again.code == 0,
+        "{}",
+        again.stdout
+    );
 }

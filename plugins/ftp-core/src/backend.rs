@@ -338,9 +338,9 @@ impl<C: Connector> FtpBackend<C> {
                 return Err(self.error(&command, error));
             }
         };
-        let size_error = match copy_exact(source, &mut stream, size, path) {
-            Ok(_) => None,
-            Err(CopyError::Size(error)) => Some(error),
+        let (sent, size_error) = match copy_exact(source, &mut stream, size, path) {
+            Ok(sent) => (sent, None),
+            Err(CopyError::Size(error)) => (0, Some(error)),
             Err(CopyError::Source(error)) => {
                 // The host's source failed: abandon the upload, keep the source's error.
                 conn.broken();
@@ -361,7 +361,39 @@ impl<C: Connector> FtpBackend<C> {
             }
             return Err(self.error(&command, error));
         }
-        size_error.map_or(Ok(()), Err)
+        if let Some(error) = size_error {
+            return Err(error);
+        }
+        self.check_stored_size(conn, temp, path, sent)
+    }
+
+    /// The server holds all `sent` bytes of the temporary file: a data connection that a
+    /// middlebox ended early still gets a 226, and the short file must never be renamed into
+    /// place. A retryable error, so the copy is sent again. Servers without SIZE are trusted.
+    fn check_stored_size(
+        &self,
+        conn: &mut Conn<C>,
+        temp: &str,
+        path: &str,
+        sent: u64,
+    ) -> Result<(), BackendError> {
+        match conn.ftp().size(temp) {
+            Ok(stored) if stored as u64 != sent => Err(BackendError::new(
+                ErrorKind::CONNECTION,
+                format!(
+                    "{}: {path}: the server stored {stored} of the {sent} bytes sent (the data connection ended early); not committed",
+                    self.server()
+                ),
+            )
+            .with_context("path", path)
+            .retryable()),
+            Ok(_) => Ok(()),
+            Err(error) if is_connection_failure(&error) => {
+                conn.broken();
+                Err(self.error(&format!("SIZE {temp}"), error))
+            }
+            Err(_) => Ok(()),
+        }
     }
 
     /// RNFR/RNTO; where the server refuses to rename over an existing file, delete it first.
