@@ -29,6 +29,13 @@ impl CuttingProxy {
     /// Forwards to `127.0.0.1:upstream`, cutting the connection `delay` after the `nth` STOR
     /// command (counted over all connections).
     pub fn start(upstream: u16, nth: usize, delay: Duration) -> Self {
+        Self::start_on(upstream, "STOR ", nth, delay)
+    }
+
+    /// Forwards to `127.0.0.1:upstream`, cutting the connection `delay` after the `nth` command
+    /// starting with `command` (counted over all connections); with no delay, instead of
+    /// forwarding that command, so that no reply to it can arrive.
+    pub fn start_on(upstream: u16, command: &'static str, nth: usize, delay: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
@@ -47,35 +54,51 @@ impl CuttingProxy {
                             (client.try_clone().unwrap(), server.try_clone().unwrap());
                         let (victims_a, victims_b) =
                             (client.try_clone().unwrap(), server.try_clone().unwrap());
-                        // client → server, watching for STOR
+                        // client → server, watching for the command
                         thread::spawn(move || {
                             let (mut from, mut to) = (client_read, server_write);
                             let mut buffer = [0u8; 4096];
                             let mut line = Vec::new();
                             while let Ok(n) = from.read(&mut buffer) {
-                                if n == 0 || to.write_all(&buffer[..n]).is_err() {
+                                if n == 0 {
                                     break;
                                 }
+                                let mut cut_now = false;
                                 for &byte in &buffer[..n] {
                                     line.push(byte);
-                                    if byte == b'\n' {
-                                        if line.starts_with(b"STOR ")
-                                            && stors.fetch_add(1, Ordering::SeqCst) + 1 == nth
-                                        {
-                                            let (a, b, cuts) = (
-                                                victims_a.try_clone().unwrap(),
-                                                victims_b.try_clone().unwrap(),
-                                                cuts.clone(),
-                                            );
-                                            thread::spawn(move || {
-                                                thread::sleep(delay);
-                                                let _ = a.shutdown(Shutdown::Both);
-                                                let _ = b.shutdown(Shutdown::Both);
-                                                cuts.fetch_add(1, Ordering::SeqCst);
-                                            });
-                                        }
-                                        line.clear();
+                                    if byte != b'\n' {
+                                        continue;
                                     }
+                                    let hit = line.starts_with(command.as_bytes())
+                                        && stors.fetch_add(1, Ordering::SeqCst) + 1 == nth;
+                                    line.clear();
+                                    if !hit {
+                                        continue;
+                                    }
+                                    if delay.is_zero() {
+                                        cut_now = true;
+                                        continue;
+                                    }
+                                    let (a, b, cuts) = (
+                                        victims_a.try_clone().unwrap(),
+                                        victims_b.try_clone().unwrap(),
+                                        cuts.clone(),
+                                    );
+                                    thread::spawn(move || {
+                                        thread::sleep(delay);
+                                        let _ = a.shutdown(Shutdown::Both);
+                                        let _ = b.shutdown(Shutdown::Both);
+                                        cuts.fetch_add(1, Ordering::SeqCst);
+                                    });
+                                }
+                                if cut_now {
+                                    let _ = victims_a.shutdown(Shutdown::Both);
+                                    let _ = victims_b.shutdown(Shutdown::Both);
+                                    cuts.fetch_add(1, Ordering::SeqCst);
+                                    break;
+                                }
+                                if to.write_all(&buffer[..n]).is_err() {
+                                    break;
                                 }
                             }
                             let _ = to.shutdown(Shutdown::Write);

@@ -216,3 +216,47 @@ fn an_upload_cut_short_with_a_clean_close_is_never_committed() {
         again.stdout
     );
 }
+
+/// A connection that breaks during FEAT is not a server without extensions: ferry asks again on
+/// a fresh connection, so the run lists with MLSD and sets mtimes with MFMT like any other, and
+/// the next run finds nothing changed (read as "no extensions", the run used LIST and no MFMT,
+/// and the next normal run saw every file as changed on the server).
+#[test]
+fn a_connection_cut_during_feat_does_not_downgrade_the_run() {
+    let server = FtpServer::start(Kind::Pyftpdlib);
+    let proxy = CuttingProxy::start_on(server.port, "FEAT", 1, Duration::ZERO);
+    let pair = Pair::new();
+    for i in 0..5 {
+        put(
+            &pair.src,
+            &format!("f{i}.txt"),
+            format!("file {i}").as_bytes(),
+        );
+        set_mtime(&pair.src, &format!("f{i}.txt"), 1_600_000_000 + i);
+    }
+    let (src, url) = (
+        pair.src.to_str().unwrap().to_string(),
+        format!("ftp://{USER}@127.0.0.1:{}/site", proxy.port),
+    );
+    let run = pair.ferry_with_password(&["sync", &src, &url]);
+    assert_eq!(
+        proxy.cuts.load(Ordering::SeqCst),
+        1,
+        "the proxy cut nothing"
+    );
+    assert_eq!(run.code, 0, "{} {}", run.stdout, run.stderr);
+    for i in 0..5 {
+        let mtime = std::fs::metadata(server.root.join(format!("site/f{i}.txt")))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(
+            mtime,
+            std::time::UNIX_EPOCH + Duration::from_secs(1_600_000_000 + i as u64),
+            "f{i}.txt: no MFMT, the run was downgraded"
+        );
+    }
+    let again = pair.ferry_with_password(&["sync", &src, &url]);
+    assert!(again.lines.is_empty(), "{}", again.stdout);
+    assert_eq!(again.code, 0);
+}

@@ -106,15 +106,31 @@ impl<C: Connector> FtpBackend<C> {
             url,
         };
         let pool = Pool::new(connector, settings, config.connections);
-        let features = {
-            let mut conn = pool.get()?;
-            session::features(conn.ftp())
-        };
+        let features = Self::read_features(&pool)?;
         Ok(FtpBackend {
             pool,
             features,
             known_dirs: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// FEAT on a pooled connection; a connection that breaks during it is dropped and FEAT
+    /// asked once more on a fresh one.
+    fn read_features(pool: &Pool<C>) -> Result<session::Features, BackendError> {
+        let mut attempt = 0;
+        loop {
+            let mut conn = pool.get()?;
+            match session::features(conn.ftp()) {
+                Ok(features) => return Ok(features),
+                Err(error) => {
+                    conn.broken();
+                    attempt += 1;
+                    if attempt >= 2 {
+                        return Err(ftp_error(&pool.settings().server, "FEAT", error));
+                    }
+                }
+            }
+        }
     }
 
     fn server(&self) -> &str {

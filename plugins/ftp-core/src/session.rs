@@ -179,15 +179,20 @@ pub struct Features {
     pub mfmt: bool,
 }
 
-/// Asks FEAT; a server that refuses it has none of the extensions.
-pub fn features<T: TlsStream>(ftp: &mut ImplFtpStream<T>) -> Features {
-    let Ok(advertised) = ftp.feat() else {
-        return Features::default();
+/// Asks FEAT. A server that answers it with a refusal has none of the extensions; a FEAT that
+/// fails any other way (the connection broke, a timeout) is an error, never read as "no
+/// extensions": a run on that reading would list with LIST and set no mtimes, and the next
+/// normal run would see every file as changed.
+pub fn features<T: TlsStream>(ftp: &mut ImplFtpStream<T>) -> FtpResult<Features> {
+    let advertised = match ftp.feat() {
+        Ok(advertised) => advertised,
+        Err(FtpError::UnexpectedResponse(_)) => return Ok(Features::default()),
+        Err(error) => return Err(error),
     };
     let has = |name: &str| advertised.keys().any(|k| k.eq_ignore_ascii_case(name));
-    Features {
+    Ok(Features {
         mlsd: has("MLST"),
         mlst: has("MLST"),
         mfmt: has("MFMT"),
-    }
+    })
 }
