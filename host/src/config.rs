@@ -80,7 +80,7 @@ impl Config {
         for (name, remote) in &config.remotes {
             if !valid_remote_name(name) {
                 bail!(
-                    "{}: remote name `{name}` must be letters, digits, `_`, `-` or `.`",
+                    "{}: remote name `{name}` must be two or more letters, digits, `_`, `-` or `.` (one letter would read as a drive, `c:`)",
                     path.display()
                 );
             }
@@ -124,7 +124,8 @@ mod tests {
         assert_eq!(remote.options["user"].as_str(), Some("admin"));
         assert_eq!(remote.options["timeout"].as_integer(), Some(5));
         std::fs::write(&path, "[remotes.x]\nurl = \"nourl\"\n").unwrap();
-        assert!(Config::load(Some(&path)).is_err());
+        let error = format!("{:#}", Config::load(Some(&path)).unwrap_err());
+        assert!(error.contains("two or more letters"), "{error}");
         std::fs::write(&path, "[other]\n").unwrap();
         assert!(Config::load(Some(&path)).is_err());
         assert!(Config::load(Some(&dir.path().join("missing.toml"))).is_err());

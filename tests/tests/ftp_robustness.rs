@@ -260,3 +260,57 @@ fn a_connection_cut_during_feat_does_not_downgrade_the_run() {
     assert!(again.lines.is_empty(), "{}", again.stdout);
     assert_eq!(again.code, 0);
 }
+
+/// A server that accepts the connection and never speaks: ferry gives up after its `timeout`
+/// and says it timed out, in plain FTP and with implicit TLS alike (it used to wait for good:
+/// the greeting was read before any socket timeout was set, and the implicit-TLS handshake had
+/// none at all).
+#[test]
+fn a_server_that_never_greets_times_out() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for connection in silent.incoming().flatten() {
+            held.push(connection);
+        }
+    });
+    let pair = Pair::new();
+    let config = pair.root.path().join("config/ferry");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        format!(
+            "[remotes.plain]\nurl = \"ftp://{USER}@127.0.0.1:{port}/\"\ntimeout = 2\n\
+             [remotes.implicit]\nurl = \"ftps+implicit://{USER}@127.0.0.1:{port}/\"\ntimeout = 2\n"
+        ),
+    )
+    .unwrap();
+    for remote in ["plain:", "implicit:"] {
+        let started = std::time::Instant::now();
+        let mut child = pair
+            .command(&["ls", remote])
+            .env("FERRY_PASSWORD", PASSWORD)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("{remote}: ferry still waits for the greeting after 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{remote}: {stderr}");
+        assert!(stderr.contains("timed out"), "{remote}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{remote}: {stderr}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{remote}: gave up only after {:?}",
+            started.elapsed()
+        );
+    }
+}

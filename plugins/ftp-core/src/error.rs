@@ -14,13 +14,16 @@ pub fn ftp_error(server: &str, command: &str, error: FtpError) -> BackendError {
         FtpError::ConnectionError(io) if io.to_string().contains("certificate") => {
             (ErrorKind::CONNECTION, false, tls_detail(&io.to_string()))
         }
-        FtpError::ConnectionError(io) => {
-            let kind = match io.kind() {
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => ErrorKind::TIMEOUT,
-                _ => ErrorKind::CONNECTION,
-            };
-            (kind, true, io.to_string())
-        }
+        FtpError::ConnectionError(io) => match io.kind() {
+            // A socket read or write timeout surfaces as EAGAIN ("Resource temporarily
+            // unavailable"): say what it means.
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => (
+                ErrorKind::TIMEOUT,
+                true,
+                "timed out: the server did not answer in time".to_string(),
+            ),
+            _ => (ErrorKind::CONNECTION, true, io.to_string()),
+        },
         #[cfg(feature = "tls")]
         FtpError::SecureError(text) => (ErrorKind::CONNECTION, false, tls_detail(text)),
         FtpError::UnexpectedResponse(response) => {

@@ -54,8 +54,40 @@ impl Connector for Plain {
         address: SocketAddr,
         timeout: Duration,
     ) -> FtpResult<FtpStream> {
-        FtpStream::connect_timeout(address, timeout)
+        FtpStream::connect_with_stream(timed_socket(address, timeout)?)
     }
+}
+
+/// A TCP connection to `address` whose connect, reads and writes all time out after
+/// `timeout`: set before the server's greeting is read, so a server that accepts and never
+/// speaks cannot hang a run.
+pub fn timed_socket(address: SocketAddr, timeout: Duration) -> FtpResult<TcpStream> {
+    let socket =
+        TcpStream::connect_timeout(&address, timeout).map_err(FtpError::ConnectionError)?;
+    socket
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| socket.set_write_timeout(Some(timeout)))
+        .map_err(FtpError::ConnectionError)?;
+    Ok(socket)
+}
+
+/// Runs `connect` (which may block with no timeout of its own, as suppaftp's implicit-TLS
+/// connect does) on a thread of its own and gives up after `timeout`; a connect that never
+/// returns is left to finish or fail on that thread.
+pub fn within<T: Send + 'static>(
+    timeout: Duration,
+    connect: impl FnOnce() -> FtpResult<T> + Send + 'static,
+) -> FtpResult<T> {
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(connect());
+    });
+    result.recv_timeout(timeout).unwrap_or_else(|_| {
+        Err(FtpError::ConnectionError(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "timed out",
+        )))
+    })
 }
 
 /// Latin-1 file names, for legacy servers (`encoding = "latin-1"`).

@@ -11,7 +11,7 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use ferry_ftp_core::session::StreamType;
+use ferry_ftp_core::session::{timed_socket, within, StreamType};
 use ferry_ftp_core::{Connector, FtpConfig, FtpUrl, Security};
 use ferry_plugin_api::BackendError;
 use rustls::ClientConfig;
@@ -53,14 +53,22 @@ impl Connector for TlsConnector {
         let connector = RustlsConnector::from(self.config.clone());
         match url.security {
             Security::ImplicitTls => {
+                // suppaftp connects and shakes hands here with no timeout of its own.
+                let host = url.host.clone();
+                let mut ftp = within(timeout, move || {
+                    RustlsFtpStream::connect_secure_implicit(address, connector, &host)
+                })?;
+                {
+                    let socket = ftp.get_ref();
+                    let _ = socket.set_read_timeout(Some(timeout));
+                    let _ = socket.set_write_timeout(Some(timeout));
+                }
                 // suppaftp does not protect implicit-TLS data channels by itself.
-                let mut ftp =
-                    RustlsFtpStream::connect_secure_implicit(address, connector, &url.host)?;
                 ftp.custom_command("PBSZ 0", &[Status::CommandOk])?;
                 ftp.custom_command("PROT P", &[Status::CommandOk])?;
                 Ok(ftp)
             }
-            _ => RustlsFtpStream::connect_timeout(address, timeout)?
+            _ => RustlsFtpStream::connect_with_stream(timed_socket(address, timeout)?)?
                 .into_secure(connector, &url.host),
         }
     }
