@@ -190,7 +190,13 @@ pub fn build_fixture_plugin(name: &str, variant: ApiVariant) -> PathBuf {
     let library = ferry_plugin_api::library_file_name(name);
     let out = build_dir().join("fixture-plugins").join(name);
     std::fs::create_dir_all(&out).unwrap();
-    std::fs::copy(target.join("debug").join(&library), out.join(&library)).unwrap();
+    // Replaced by a rename, never overwritten in place: a ferry of another test may have the
+    // library mapped right now, and rewriting its pages under it kills that process.
+    let staged = build_dir()
+        .join("fixture-plugins")
+        .join(format!(".{name}.{}", std::process::id()));
+    std::fs::copy(target.join("debug").join(&library), &staged).unwrap();
+    std::fs::rename(&staged, out.join(&library)).unwrap();
     out
 }
 

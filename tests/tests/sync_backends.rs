@@ -10,6 +10,41 @@ fn testkit() -> PathBuf {
 }
 
 #[test]
+fn retries_that_succeed_are_reported_with_verbose() {
+    let plugin_dir = testkit();
+    for verbose in [false, true] {
+        let pair = Pair::new();
+        let dst = pair.dst.to_str().unwrap();
+        let mut args = vec!["--plugin-dir", plugin_dir.to_str().unwrap()];
+        if verbose {
+            args.push("-v");
+        }
+        args.extend(["sync", "--jobs", "1", "testkitmem://h/gen=1", dst]);
+        let run = Run::from(
+            pair.command(&args)
+                .env("FERRY_TESTKIT_FLAKY_OPENS", "2")
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let retries: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("ferry: info: d00/f0000.txt: retrying ("))
+            .collect();
+        assert_eq!(retries.len(), if verbose { 2 } else { 0 }, "{}", run.stderr);
+        if verbose {
+            assert!(
+                retries[0].contains("(1 of 3) after:")
+                    && retries[0].contains("connection reset on purpose"),
+                "{}",
+                retries[0]
+            );
+        }
+    }
+}
+
+#[test]
 fn transient_errors_are_retried_and_permanent_ones_fail_the_file_only() {
     let plugin_dir = testkit();
     let pair = Pair::new();

@@ -28,6 +28,13 @@ pub fn set_verbosity(level: u8) {
     VERBOSITY.store(level, Ordering::SeqCst);
 }
 
+/// A host message shown with `-v` (a retry, a detail of the run's progress).
+pub fn info(message: &str) {
+    if VERBOSITY.load(Ordering::Relaxed) >= 1 {
+        eprintln!("ferry: info: {message}");
+    }
+}
+
 /// A host debug message, shown with `-vv`.
 pub fn debug(message: &str) {
     if VERBOSITY.load(Ordering::Relaxed) >= 2 {

@@ -112,6 +112,11 @@ pub fn copy_file_as(
                 if !error.retryable || attempt >= retries || cancel.is_cancelled() {
                     return Err(error);
                 }
+                crate::plugins::host_services::info(&format!(
+                    "{}: retrying ({} of {retries}) after: {error}",
+                    paths.0,
+                    attempt + 1
+                ));
                 std::thread::sleep(backoff(attempt));
                 attempt += 1;
             }

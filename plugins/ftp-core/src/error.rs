@@ -42,6 +42,11 @@ pub fn ftp_error(server: &str, command: &str, error: FtpError) -> BackendError {
                 }
                 550 => (ErrorKind::NOT_FOUND, false),
                 552 | 553 => (ErrorKind::REJECTED, false),
+                // vsftpd reports a failed bind of its data socket (a passing shortage of
+                // ports) as `500 OOPS: vsf_sysutil_bind`: transient, worth a fresh try.
+                500 if text.contains("OOPS") && text.contains("bind") => {
+                    (ErrorKind::CONNECTION, true)
+                }
                 500..=504 => (ErrorKind::UNSUPPORTED, false),
                 _ => (ErrorKind::OTHER, false),
             };
@@ -101,6 +106,18 @@ mod tests {
             status,
             format!("{} {text}", status.code()).into_bytes(),
         ))
+    }
+
+    #[test]
+    fn a_transient_vsftpd_bind_failure_is_retried() {
+        let e = ftp_error(
+            "h:21",
+            "STOR /a",
+            reply(Status::BadCommand, "OOPS: vsf_sysutil_bind"),
+        );
+        assert!(e.retryable && e.kind == ErrorKind::CONNECTION, "{e:?}");
+        let e = ftp_error("h:21", "SITE X", reply(Status::BadCommand, "no"));
+        assert!(!e.retryable, "{e:?}");
     }
 
     #[test]
