@@ -36,86 +36,69 @@ impl CuttingProxy {
     /// starting with `command` (counted over all connections); with no delay, instead of
     /// forwarding that command, so that no reply to it can arrive.
     pub fn start_on(upstream: u16, command: &'static str, nth: usize, delay: Duration) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
         let cuts = Arc::new(AtomicUsize::new(0));
         let stors = Arc::new(AtomicUsize::new(0));
-        let (stop_flag, cut_count) = (stop.clone(), cuts.clone());
-        thread::spawn(move || {
-            while !stop_flag.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((client, _)) => {
-                        client.set_nonblocking(false).unwrap();
-                        let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
-                        let (stors, cuts) = (stors.clone(), cut_count.clone());
-                        let (client_read, server_write) =
-                            (client.try_clone().unwrap(), server.try_clone().unwrap());
-                        let (victims_a, victims_b) =
-                            (client.try_clone().unwrap(), server.try_clone().unwrap());
-                        // client → server, watching for the command
+        let cut_count = cuts.clone();
+        let (port, stop) = serve(upstream, move |client, server| {
+            let (stors, cuts) = (stors.clone(), cut_count.clone());
+            let (client_read, server_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (victims_a, victims_b) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            // client → server, watching for the command
+            thread::spawn(move || {
+                let (mut from, mut to) = (client_read, server_write);
+                let mut buffer = [0u8; 4096];
+                let mut line = Vec::new();
+                while let Ok(n) = from.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    let mut cut_now = false;
+                    for &byte in &buffer[..n] {
+                        line.push(byte);
+                        if byte != b'\n' {
+                            continue;
+                        }
+                        let hit = line.starts_with(command.as_bytes())
+                            && stors.fetch_add(1, Ordering::SeqCst) + 1 == nth;
+                        line.clear();
+                        if !hit {
+                            continue;
+                        }
+                        if delay.is_zero() {
+                            cut_now = true;
+                            continue;
+                        }
+                        let (a, b, cuts) = (
+                            victims_a.try_clone().unwrap(),
+                            victims_b.try_clone().unwrap(),
+                            cuts.clone(),
+                        );
                         thread::spawn(move || {
-                            let (mut from, mut to) = (client_read, server_write);
-                            let mut buffer = [0u8; 4096];
-                            let mut line = Vec::new();
-                            while let Ok(n) = from.read(&mut buffer) {
-                                if n == 0 {
-                                    break;
-                                }
-                                let mut cut_now = false;
-                                for &byte in &buffer[..n] {
-                                    line.push(byte);
-                                    if byte != b'\n' {
-                                        continue;
-                                    }
-                                    let hit = line.starts_with(command.as_bytes())
-                                        && stors.fetch_add(1, Ordering::SeqCst) + 1 == nth;
-                                    line.clear();
-                                    if !hit {
-                                        continue;
-                                    }
-                                    if delay.is_zero() {
-                                        cut_now = true;
-                                        continue;
-                                    }
-                                    let (a, b, cuts) = (
-                                        victims_a.try_clone().unwrap(),
-                                        victims_b.try_clone().unwrap(),
-                                        cuts.clone(),
-                                    );
-                                    thread::spawn(move || {
-                                        thread::sleep(delay);
-                                        let _ = a.shutdown(Shutdown::Both);
-                                        let _ = b.shutdown(Shutdown::Both);
-                                        cuts.fetch_add(1, Ordering::SeqCst);
-                                    });
-                                }
-                                if cut_now {
-                                    let _ = victims_a.shutdown(Shutdown::Both);
-                                    let _ = victims_b.shutdown(Shutdown::Both);
-                                    cuts.fetch_add(1, Ordering::SeqCst);
-                                    break;
-                                }
-                                if to.write_all(&buffer[..n]).is_err() {
-                                    break;
-                                }
-                            }
-                            let _ = to.shutdown(Shutdown::Write);
-                        });
-                        // server → client
-                        thread::spawn(move || {
-                            let (mut from, mut to) = (server, client);
-                            let _ = std::io::copy(&mut from, &mut to);
-                            let _ = to.shutdown(Shutdown::Write);
+                            thread::sleep(delay);
+                            let _ = a.shutdown(Shutdown::Both);
+                            let _ = b.shutdown(Shutdown::Both);
+                            cuts.fetch_add(1, Ordering::SeqCst);
                         });
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        thread::sleep(Duration::from_millis(10))
+                    if cut_now {
+                        let _ = victims_a.shutdown(Shutdown::Both);
+                        let _ = victims_b.shutdown(Shutdown::Both);
+                        cuts.fetch_add(1, Ordering::SeqCst);
+                        break;
                     }
-                    Err(_) => break,
+                    if to.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
                 }
-            }
+                let _ = to.shutdown(Shutdown::Write);
+            });
+            // server → client
+            thread::spawn(move || {
+                let (mut from, mut to) = (server, client);
+                let _ = std::io::copy(&mut from, &mut to);
+                let _ = to.shutdown(Shutdown::Write);
+            });
         });
         CuttingProxy { port, cuts, stop }
     }
@@ -143,26 +126,10 @@ pub struct TruncatingProxy {
 impl TruncatingProxy {
     /// Forwards to `127.0.0.1:upstream`, cutting the first upload after `keep` bytes.
     pub fn start(upstream: u16, keep: u64) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
         let truncated = Arc::new(AtomicUsize::new(0));
-        let (stop_flag, cut) = (stop.clone(), truncated.clone());
-        thread::spawn(move || {
-            while !stop_flag.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((client, _)) => {
-                        client.set_nonblocking(false).unwrap();
-                        let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
-                        relay_control(client, server, keep, cut.clone());
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        thread::sleep(Duration::from_millis(10))
-                    }
-                    Err(_) => break,
-                }
-            }
+        let cut = truncated.clone();
+        let (port, stop) = serve(upstream, move |client, server| {
+            relay_control(client, server, keep, cut.clone());
         });
         TruncatingProxy {
             port,
@@ -176,6 +143,35 @@ impl Drop for TruncatingProxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
     }
+}
+
+/// Accepts connections on a fresh port of 127.0.0.1 until the returned flag is set, handing
+/// each, with a new connection to `127.0.0.1:upstream`, to `relay`.
+fn serve(
+    upstream: u16,
+    relay: impl Fn(TcpStream, TcpStream) + Send + 'static,
+) -> (u16, Arc<AtomicBool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_flag = stop.clone();
+    thread::spawn(move || {
+        while !stop_flag.load(Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((client, _)) => {
+                    client.set_nonblocking(false).unwrap();
+                    let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+                    relay(client, server);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    thread::sleep(Duration::from_millis(10))
+                }
+                Err(_) => break,
+            }
+        }
+    });
+    (port, stop)
 }
 
 /// Copies the control connection both ways, giving every EPSV reply a data port of the proxy.
