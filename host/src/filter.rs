@@ -82,12 +82,9 @@ impl Filter {
     /// directory above it is excluded, and a file is included. A run keeps the baseline records
     /// of paths it does not look at as they were.
     pub fn examines(&self, path: &str, is_dir: bool) -> bool {
-        let mut at = path;
-        while let Some((parent, _)) = at.rsplit_once('/') {
-            if self.excludes(parent) {
-                return false;
-            }
-            at = parent;
+        let root = "";
+        if crate::relpath::parents(path).any(|dir| dir != root && self.excludes(dir)) {
+            return false;
         }
         if is_dir {
             !self.excludes(path)

@@ -9,7 +9,8 @@
 //! - [`sync`]: the engine — [`scan`] both sides, load the [`state`] baseline, [`plan`] every
 //!   path, [`transfer`] what changed, [`report`] it — with [`filter`] and [`parallel`] helpers;
 //!   the layers below it share [`pair`] (the two sides of a run), [`side`] (one side: a backend
-//!   and how its changes are detected) and [`options`] (what shapes a run);
+//!   and how its changes are detected), [`options`] (what shapes a run) and [`relpath`] (paths
+//!   inside a tree);
 //! - [`cli`]: the clap definitions and one module per subcommand; [`task`]: `ferry.toml` tasks;
 //! - [`output`]: stdout writing that survives a closed pipe.
 #![warn(missing_docs)]
@@ -24,6 +25,7 @@ pub mod pair;
 pub mod parallel;
 pub mod plan;
 pub mod plugins;
+pub mod relpath;
 pub mod report;
 pub mod scan;
 pub mod side;

@@ -89,13 +89,7 @@ impl Guard<'_> {
                     on,
                     dir: true,
                 } if holds_unmatched(self.tree(on), &path) => {
-                    let tree = self.tree(on);
-                    let prefix = format!("{path}/");
-                    let below = tree
-                        .nodes
-                        .range(prefix.clone()..)
-                        .take_while(|(p, _)| p.starts_with(&prefix));
-                    for (file, node) in below {
+                    for (file, node) in self.tree(on).below(&path) {
                         actions.push(if node.is_file() {
                             Action::Clear {
                                 path: file.clone(),
@@ -132,7 +126,7 @@ impl Guard<'_> {
                     on: o,
                     path,
                     dir: true,
-                } if *o == on => Some(files_below(here, path).max(1)),
+                } if *o == on => Some(here.below(path).filter(|(_, n)| n.is_file()).count().max(1)),
                 _ => None,
             })
             .sum();
@@ -185,16 +179,5 @@ impl Guard<'_> {
 
 /// Does the scan know of entries below `dir` that the filters left out?
 fn holds_unmatched(tree: &Tree, dir: &str) -> bool {
-    let prefix = format!("{dir}/");
-    tree.unmatched.iter().any(|(p, _)| p.starts_with(&prefix))
-}
-
-/// How many files the scan saw below `dir`.
-pub(crate) fn files_below(tree: &Tree, dir: &str) -> usize {
-    let prefix = format!("{dir}/");
-    tree.nodes
-        .range(prefix.clone()..)
-        .take_while(|(p, _)| p.starts_with(&prefix))
-        .filter(|(_, n)| n.is_file())
-        .count()
+    tree.unmatched.iter().any(|(p, _)| super::is_below(p, dir))
 }

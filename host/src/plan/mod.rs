@@ -234,10 +234,7 @@ pub(crate) fn report_unknown(plan: &mut Plan, trees: [(&Tree, &str); 2]) {
     }
 }
 
-/// Is `path` strictly below the directory `dir`?
-pub(crate) fn is_below(path: &str, dir: &str) -> bool {
-    path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/'
-}
+pub(crate) use crate::relpath::is_below;
 
 /// Paths that differ only in Unicode normalisation (`café` in NFC and in NFD) look like one name
 /// to a person, and some file systems store them as one. Every spelling of such a name is a

@@ -213,18 +213,15 @@ impl<'a> TwoWay<'a> {
                         on: kept_on,
                     });
                 } else {
-                    let below = |p: &&str| is_below(p, path);
                     let tree = self.inputs.trees[kept_on];
                     let files = tree
-                        .nodes
-                        .iter()
-                        .filter(|(p, n)| n.is_file() && below(&p.as_str()))
+                        .below(path)
+                        .filter(|(_, n)| n.is_file())
                         .map(|(p, n)| (p.clone(), n.size))
                         .collect();
                     let dirs = tree
-                        .nodes
-                        .iter()
-                        .filter(|(p, n)| n.is_dir() && below(&p.as_str()))
+                        .below(path)
+                        .filter(|(_, n)| n.is_dir())
                         .map(|(p, _)| p.clone())
                         .collect();
                     let deleted_version = Version {

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use ferry_plugin_api::{Entry, EntryKind};
 
+use crate::relpath;
+
 /// What ferry knows about one scanned path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Node {
@@ -83,49 +85,53 @@ impl Tree {
             .push(why.into());
     }
 
-    /// Is the state of `path` unknown: it or a directory above it could not be read, or it is
-    /// not listed in a directory whose listing was incomplete?
+    /// Is the state of `path` unknown: it or a directory above it could not be read, or it (or
+    /// a directory above it) is not listed in a directory whose listing was incomplete?
     pub fn is_unknown(&self, path: &str) -> bool {
+        let unlisted = |at: &str, parent: &str| {
+            self.incomplete.contains_key(parent) && !self.nodes.contains_key(at)
+        };
         let mut at = path;
-        loop {
-            if self.unknown.contains_key(at) {
-                return true;
-            }
-            let parent = match at.rsplit_once('/') {
-                Some((parent, _)) => parent,
-                None if at.is_empty() => return false,
-                None => "",
-            };
-            if self.incomplete.contains_key(parent) && !self.nodes.contains_key(at) {
+        for parent in relpath::parents(path) {
+            if self.unknown.contains_key(at) || unlisted(at, parent) {
                 return true;
             }
             at = parent;
         }
+        self.unknown.contains_key(at)
     }
 
     /// Is anything at, above or below `path` unknown, or a listing at, above or below it
     /// incomplete? Then deleting `path` could destroy what ferry cannot see (a listing that
     /// failed in part is no ground for a deletion).
     pub fn has_unknown_within(&self, path: &str) -> bool {
-        if self.is_unknown(path) || self.incomplete.contains_key(path) {
-            return true;
-        }
-        let mut at = path;
-        while let Some((parent, _)) = at.rsplit_once('/') {
-            if self.incomplete.contains_key(parent) {
-                return true;
-            }
-            at = parent;
-        }
-        if !path.is_empty() && self.incomplete.contains_key("") {
-            return true;
-        }
-        let prefix = format!("{path}/");
+        let incomplete_here_or_above = std::iter::once(path)
+            .chain(relpath::parents(path))
+            .any(|dir| self.incomplete.contains_key(dir));
         let below = |keys: &mut dyn Iterator<Item = &String>| {
-            keys.next().is_some_and(|p| p.starts_with(&prefix))
+            keys.next().is_some_and(|p| relpath::is_below(p, path))
         };
-        below(&mut self.unknown.range(prefix.clone()..).map(|(p, _)| p))
-            || below(&mut self.incomplete.range(prefix.clone()..).map(|(p, _)| p))
+        let start = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{path}/")
+        };
+        self.is_unknown(path)
+            || incomplete_here_or_above
+            || below(&mut self.unknown.range(start.clone()..).map(|(p, _)| p))
+            || below(&mut self.incomplete.range(start..).map(|(p, _)| p))
+    }
+
+    /// Everything the scan saw strictly below the directory `dir`, in path order.
+    pub fn below<'t>(&'t self, dir: &'t str) -> impl Iterator<Item = (&'t String, &'t Node)> {
+        let start = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        self.nodes
+            .range(start..)
+            .take_while(move |(p, _)| relpath::is_below(p, dir))
     }
 
     /// Number of files.

@@ -56,13 +56,10 @@ impl Run<'_, '_> {
     /// The files below `dir` on side `on`: from the scan, or (for a directory the filters kept
     /// the scan out of) listed now.
     fn files_in(&self, on: Which, dir: &str) -> Vec<String> {
-        let prefix = format!("{dir}/");
         let scanned: Vec<String> = self
             .executor
             .tree(on)
-            .nodes
-            .range(prefix.clone()..)
-            .take_while(|(p, _)| p.starts_with(&prefix))
+            .below(dir)
             .filter(|(_, n)| n.is_file())
             .map(|(p, _)| p.clone())
             .collect();
