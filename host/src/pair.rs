@@ -22,10 +22,7 @@ impl Which {
 
     /// What a bisync calls this side: `local` or `remote`.
     pub fn bisync_name(self) -> &'static str {
-        match self {
-            Which::Source => "local",
-            Which::Destination => "remote",
-        }
+        side_names(true)[self]
     }
 
     /// The other side.
@@ -34,6 +31,16 @@ impl Which {
             Which::Source => Which::Destination,
             Which::Destination => Which::Source,
         }
+    }
+}
+
+/// What the sides are called in messages: `source`/`destination` in a one-way run,
+/// `local`/`remote` in a bisync.
+pub fn side_names(two_way: bool) -> Pair<&'static str> {
+    if two_way {
+        Pair::new("local", "remote")
+    } else {
+        Pair::new("source", "destination")
     }
 }
 

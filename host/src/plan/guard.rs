@@ -12,7 +12,12 @@
 //! - `--max-delete` counts files, including those below a cleared directory, per side.
 
 use super::{Action, Plan, Which};
-use crate::{options::SyncOptions, pair::Pair, scan::Tree, state::Baseline};
+use crate::{
+    options::SyncOptions,
+    pair::{side_names, Pair},
+    scan::Tree,
+    state::Baseline,
+};
 
 /// What the guard needs to know about the run.
 pub(crate) struct Guard<'a> {
@@ -42,12 +47,7 @@ impl Guard<'_> {
     }
 
     fn side_word(&self, which: Which) -> &'static str {
-        match (self.two_way, which) {
-            (true, Which::Source) => "local",
-            (true, Which::Destination) => "remote",
-            (false, Which::Source) => "source",
-            (false, Which::Destination) => "destination",
-        }
+        side_names(self.two_way)[which]
     }
 
     /// Applies every rule to `plan`.

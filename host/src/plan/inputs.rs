@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     options::SyncOptions,
-    pair::Pair,
+    pair::{side_names, Pair},
     scan::{Node, Tree},
     side::{CompareBy, Side},
     state::{Baseline, Record, SideState},
@@ -61,22 +61,15 @@ impl<'a> Inputs<'a> {
     }
 
     /// The paths to plan, the hashes they need, and a plan holding the conflicts found on the
-    /// way (Unicode twins) and the warnings about unknown paths. `names` says what the sides
-    /// are called in messages.
-    pub fn start(&self, names: Pair<&str>) -> (BTreeSet<&'a str>, Hashes, Plan) {
-        let trees = [self.trees.source, self.trees.destination];
+    /// way (Unicode twins) and the warnings about unknown paths.
+    pub fn start(&self) -> (BTreeSet<&'a str>, Hashes, Plan) {
+        let trees = self.trees;
         let mut paths = super::examined_paths(trees, self.baseline, &self.options.filter);
         let mut plan = Plan::default();
         super::set_aside_normalisation_clashes(&mut paths, trees, &mut plan);
         let hashes = compare::compute(self.hash_requests(&paths), self.sides, self.options.jobs);
         plan.hashed_files = hashes.files_read;
-        super::report_unknown(
-            &mut plan,
-            [
-                (self.trees.source, names.source),
-                (self.trees.destination, names.destination),
-            ],
-        );
+        super::report_unknown(&mut plan, trees, side_names(self.two_way));
         (paths, hashes, plan)
     }
 

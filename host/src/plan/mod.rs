@@ -25,6 +25,7 @@ pub use compare::Which;
 use std::collections::BTreeSet;
 
 use crate::{
+    pair::Pair,
     scan::Tree,
     state::{Baseline, Record},
 };
@@ -194,7 +195,7 @@ pub struct Plan {
 /// filters look at (a narrower filter does not forget what it does not look at), less every
 /// path unknown on either side (unknown is never absent: its record stays as it was).
 pub(crate) fn examined_paths<'t>(
-    trees: [&'t Tree; 2],
+    trees: Pair<&'t Tree>,
     baseline: &'t Baseline,
     filter: &crate::filter::Filter,
 ) -> BTreeSet<&'t str> {
@@ -203,20 +204,22 @@ pub(crate) fn examined_paths<'t>(
         .iter()
         .filter(|(path, record)| filter.examines(path, record.dir))
         .map(|(path, _)| path);
-    trees[0]
+    trees
+        .source
         .nodes
         .keys()
-        .chain(trees[1].nodes.keys())
+        .chain(trees.destination.nodes.keys())
         .chain(recorded)
         .map(String::as_str)
-        .filter(|path| !trees[0].is_unknown(path) && !trees[1].is_unknown(path))
+        .filter(|path| !trees.iter().any(|(_, tree)| tree.is_unknown(path)))
         .collect()
 }
 
-/// Every unknown path becomes one warning: it is left as it is on both sides. `trees` names
-/// each side as the messages should.
-pub(crate) fn report_unknown(plan: &mut Plan, trees: [(&Tree, &str); 2]) {
-    for (tree, side) in trees {
+/// Every unknown path becomes one warning: it is left as it is on both sides. `names` says what
+/// the sides are called.
+pub(crate) fn report_unknown(plan: &mut Plan, trees: Pair<&Tree>, names: Pair<&str>) {
+    for (which, tree) in trees.iter() {
+        let side = names[which];
         for (path, why) in &tree.unknown {
             let shown = if path.is_empty() { "." } else { path.as_str() };
             plan.warnings.push(format!(
@@ -243,12 +246,12 @@ pub(crate) use crate::relpath::is_below;
 /// of `trees` count as spellings too: a name ferry cannot read still occupies its place.
 pub(crate) fn set_aside_normalisation_clashes(
     paths: &mut BTreeSet<&str>,
-    trees: [&Tree; 2],
+    trees: Pair<&Tree>,
     plan: &mut Plan,
 ) {
     use unicode_normalization::UnicodeNormalization;
     let mut spellings: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
-    let unknown = trees
+    let unknown = [trees.source, trees.destination]
         .into_iter()
         .flat_map(|t| t.unknown.keys())
         .map(String::as_str);

@@ -34,18 +34,26 @@ impl<'a> OneWay<'a> {
     /// rules and checks XML.
     pub fn plan(&self) -> Plan {
         let inputs = &self.inputs;
-        let (paths, hashes, mut plan) = inputs.start(Pair::new("source", "destination"));
+        let (paths, hashes, mut plan) = inputs.start();
         let mut type_conflicts: Vec<&str> = Vec::new();
         for path in paths {
             // Nothing below an unsettled file/directory conflict is copied or deleted.
             if type_conflicts.iter().any(|dir| is_below(path, dir)) {
                 continue;
             }
-            if let Some(action) = self.classify(path, &hashes) {
-                if matches!(&action, Action::Conflict { why, .. } if why.contains("a directory on the other"))
-                {
+            let kinds = inputs
+                .trees
+                .map(|_, tree| tree.nodes.get(path).map(|n| n.is_dir()));
+            if let Pair {
+                source: Some(a),
+                destination: Some(b),
+            } = kinds
+            {
+                if a != b {
                     type_conflicts.push(path);
                 }
+            }
+            if let Some(action) = self.classify(path, &hashes) {
                 plan.actions.push(action);
             }
         }

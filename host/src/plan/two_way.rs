@@ -57,7 +57,7 @@ impl<'a> TwoWay<'a> {
     /// Builds the plan, asking `decide` about every conflict in path order.
     pub fn plan(&self, decide: &mut dyn FnMut(&Conflict) -> Decision) -> Plan {
         let inputs = &self.inputs;
-        let (paths, hashes, mut plan) = inputs.start(Pair::new("local", "remote"));
+        let (paths, hashes, mut plan) = inputs.start();
         let mut cells = BTreeMap::new();
         for &path in &paths {
             match self.cell(path, &hashes) {

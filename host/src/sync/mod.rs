@@ -25,7 +25,7 @@ pub use crate::{
 };
 
 use crate::{
-    pair::{Pair, Which},
+    pair::{side_names, Pair, Which},
     plan::{
         inputs::Inputs,
         one_way::OneWay,
@@ -71,7 +71,6 @@ pub fn run_one_way(
 ) -> Result<Summary> {
     let pair = RunPair {
         sides: Pair::new(source, destination),
-        names: Pair::new("source", "destination"),
         two_way: false,
     };
     pair.run(options, state_dir, reporter, |inputs| {
@@ -92,7 +91,6 @@ pub fn run_bisync(
 ) -> Result<Summary> {
     let pair = RunPair {
         sides: Pair::new(local, remote),
-        names: Pair::new("local", "remote"),
         two_way: true,
     };
     pair.run(options, state_dir, reporter, |inputs| {
@@ -109,8 +107,6 @@ pub fn run_bisync(
 struct RunPair<'s, 'b> {
     /// The source (bisync: local) and destination (bisync: remote) sides.
     sides: Pair<&'s Side<'b>>,
-    /// How the two are called in messages.
-    names: Pair<&'static str>,
     two_way: bool,
 }
 
@@ -124,11 +120,12 @@ impl RunPair<'_, '_> {
     ) -> Result<Summary> {
         let started = Instant::now();
         let (first, second) = (self.sides.source, self.sides.destination);
+        let names = side_names(self.two_way);
         if first.label == second.label {
             bail!(
                 "the {} and the {} are the same ({})",
-                self.names.source,
-                self.names.destination,
+                names.source,
+                names.destination,
                 first.label
             );
         }
@@ -155,7 +152,7 @@ impl RunPair<'_, '_> {
         let (first_tree, second_tree) = scan_pair(first, second, options)?;
         let trees = Pair::new(&first_tree, &second_tree);
         for (which, tree) in trees.iter() {
-            refuse_vanished_root(tree, self.sides[which], self.names[which], &baseline)?;
+            refuse_vanished_root(tree, self.sides[which], names[which], &baseline)?;
         }
         let a_side = if first_is_a {
             Which::Source
