@@ -64,8 +64,9 @@ capabilities! {
     APPROXIMATE_SIZES = 16, "approximate-sizes";
     /// `stat` is cheap enough to ask once more per copy: the host then writes a copy to a
     /// temporary name, checks that the destination still holds the version it planned against,
-    /// and only then renames the copy over it (needs `RENAME`). An edit made at the destination
-    /// while the copy ran is a conflict, not an overwrite.
+    /// and only then renames the copy over it (needs `RENAME`, which must keep the entry's size,
+    /// mtime and token, as a file system's rename does). An edit made at the destination while
+    /// the copy ran is a conflict, not an overwrite.
     COMMIT_CHECK = 17, "commit-check";
 }
 

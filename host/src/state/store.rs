@@ -15,8 +15,9 @@
 //! Loading replays the journal over the snapshot; a torn last line (a power cut in the middle of
 //! an append) is ignored, and a writing session cuts it off before appending, so that a second
 //! interruption cannot bury it mid-file. At the end of a run the snapshot is rewritten
-//! atomically (temporary file, fsync, rename) and the journal removed. A snapshot of another format version, or one that does not parse, is an error that
-//! names the file: never a silent reset.
+//! atomically (temporary file, fsync, rename) and the journal removed. A snapshot of another
+//! format version, or one that does not parse, is an error that names the file: never a silent
+//! reset.
 
 use std::{
     fs::{self, File, OpenOptions},

@@ -207,10 +207,7 @@ fn canonical_local_path(path: &Path) -> Result<PathBuf> {
     bail!("`{}`: no part of this path exists", path.display())
 }
 
-/// A URL's password removed (`ftp://u:secret@h/` → `ftp://u@h/`); other text as is.
-pub fn redact(location: &str) -> String {
-    ferry_plugin_api::location::redact(location)
-}
+pub use ferry_plugin_api::location::redact;
 
 /// The password written in a URL's user info, percent-decoded, if there is one.
 pub fn url_password(location: &str) -> Option<String> {

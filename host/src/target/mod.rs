@@ -204,16 +204,12 @@ impl Target {
     /// plugin's location, so plugins have no way to echo them.
     pub fn scrub(&self, text: &str) -> String {
         let mut secrets = Vec::new();
-        if let TargetSpec::Url { url, .. } = &self.spec {
-            secrets.extend(identity::url_password(url));
-            // As typed, too (a plugin may echo the still-encoded form).
-            let authority = url.split_once("://").map_or("", |(_, rest)| rest);
-            let userinfo = authority.split('/').next().unwrap_or("").rsplit_once('@');
-            if let Some((_, raw)) = userinfo.and_then(|(info, _)| info.split_once(':')) {
-                secrets.push(raw.to_string());
-            }
-        }
         let mut text = text.to_string();
+        if let TargetSpec::Url { url, .. } = &self.spec {
+            // The URL as typed (a plugin echoing its location), then the decoded password.
+            text = text.replace(url.as_str(), &redact_password(url));
+            secrets.extend(identity::url_password(url));
+        }
         for secret in secrets.iter().filter(|s| !s.is_empty()) {
             text = text.replace(secret.as_str(), "***");
         }

@@ -2,10 +2,10 @@
 //!
 //! Paths are absolute on the server (`root` + relative path). Listings `CWD` into the directory
 //! first, then use MLSD where advertised, else `LIST -a` (so hidden files are not missed).
-//! Uploads go to a temporary name (`ferry_plugin_api::temp_name`) and are renamed into place (deleting the old file first
-//! where the server refuses to rename over it); the entry is then read back with MLST or by
-//! listing the parent, so the baseline stores the server's own version in the same form the next
-//! listing will show.
+//! Uploads go to a temporary name (`ferry_plugin_api::temp_name`), are checked against the
+//! server's SIZE, and are renamed into place (deleting the old file first where the server
+//! refuses to rename over it); the entry is then read back with MLST or by listing the parent,
+//! so the baseline stores the server's own version in the same form the next listing will show.
 
 use std::{
     collections::HashSet,

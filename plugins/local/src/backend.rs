@@ -62,7 +62,7 @@ impl LocalBackend {
     }
 
     /// [`Self::resolve`] for a change: refused when a directory on the way below the root is a
-    /// symlink (or not a directory), since the change would land wherever the link points.
+    /// symlink, since the change would land wherever the link points.
     fn resolve_for_change(&self, path: &str) -> Result<PathBuf, BackendError> {
         let full = self.resolve(path)?;
         let mut at = self.root.clone();
