@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the servers the integration suites start on 127.0.0.1: pure-ftpd (Debian), vsftpd
-# (Debian; it conflicts with pure-ftpd, so its package is only unpacked under target/) and
-# pyftpdlib (PyPI, with pyOpenSSL for its TLS handler), and exist-shell (PyPI), the third-party
+# Installs the servers the integration suites start on 127.0.0.1: pure-ftpd (Debian), vsftpd and
+# ProFTPD (Debian; they conflict with pure-ftpd, so their packages are only unpacked under
+# target/, with the shared libraries ProFTPD links installed from apt) and pyftpdlib (PyPI, with pyOpenSSL for its TLS handler), and exist-shell (PyPI), the third-party
 # eXist client that checks ferry's eXist test server. Idempotent: quick when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,27 @@ if [[ ! -x $servers/vsftpd/usr/sbin/vsftpd ]]; then
     dpkg -x "$servers"/vsftpd_*.deb "$servers/vsftpd"
 fi
 
+proftpd=$servers/proftpd
+if [[ ! -x $proftpd/usr/sbin/proftpd || ! -f $proftpd/usr/lib/proftpd/mod_tls.so ]]; then
+    (cd "$servers" && rm -f proftpd-*.deb \
+        && { apt-get download proftpd-core proftpd-mod-crypto >/dev/null 2>&1 \
+            || { apt-get update -qq && apt-get download proftpd-core proftpd-mod-crypto >/dev/null; }; })
+    libraries=()
+    for deb in "$servers"/proftpd-*.deb; do
+        dpkg -x "$deb" "$proftpd"
+        # Only the libraries: the rest (adduser, ucf, ...) serve the packaged daemon, not ours.
+        mapfile -t -O "${#libraries[@]}" libraries < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' \
+            | sed 's/(.*)//; s/|.*//; s/ //g' | grep '^lib' | grep -v '^libpam-runtime$')
+    done
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends "${libraries[@]}" >/dev/null 2>&1 \
+        || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${libraries[@]}" >/dev/null; }
+    if ldd "$proftpd/usr/sbin/proftpd" "$proftpd/usr/lib/proftpd/mod_tls.so" | grep 'not found'; then
+        echo "proftpd: shared libraries missing" >&2
+        exit 1
+    fi
+fi
+
 if ! python3 -c 'import pyftpdlib, OpenSSL' 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check pyftpdlib pyopenssl
 fi
@@ -43,4 +64,4 @@ if [[ ! -f /etc/pam.d/vsftpd-ferry ]]; then
     printf 'auth required pam_unix.so\naccount required pam_unix.so\nsession required pam_unix.so\n' >/etc/pam.d/vsftpd-ferry
 fi
 
-echo "test servers: pure-ftpd $(command -v pure-ftpd), vsftpd $servers/vsftpd/usr/sbin/vsftpd, pyftpdlib $(python3 -c 'import pyftpdlib; print(pyftpdlib.__ver__)')"
+echo "test servers: pure-ftpd $(command -v pure-ftpd), vsftpd $servers/vsftpd/usr/sbin/vsftpd, proftpd $proftpd/usr/sbin/proftpd, pyftpdlib $(python3 -c 'import pyftpdlib; print(pyftpdlib.__ver__)')"

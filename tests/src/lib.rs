@@ -312,6 +312,13 @@ impl Pair {
         Pair { root, src, dst }
     }
 
+    /// Writes this pair's ferry configuration file (`$XDG_CONFIG_HOME/ferry/config.toml`).
+    pub fn configure(&self, toml: &str) {
+        let dir = self.root.path().join("config/ferry");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.toml"), toml).unwrap();
+    }
+
     /// The state directory (`$XDG_STATE_HOME/ferry`).
     pub fn state_dir(&self) -> PathBuf {
         self.root.path().join("state/ferry")

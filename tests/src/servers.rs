@@ -1,7 +1,10 @@
 //! Real FTP servers for the suites, started on 127.0.0.1 at free ports and stopped on drop:
-//! pyftpdlib (MLSD, MFMT; explicit TLS; a hostile-listing mode), pure-ftpd (Debian) and vsftpd
+//! pyftpdlib (MLSD, MFMT; explicit TLS; a hostile-listing mode), pure-ftpd (Debian), vsftpd
 //! (Debian's binary, unpacked by `scripts/install-test-servers.sh`; no MLSD, so LIST is used;
-//! explicit and implicit TLS). Every server serves a fresh temporary directory.
+//! explicit and implicit TLS; optionally local time in a time zone) and ProFTPD (Debian's binary
+//! and mod_tls, unpacked the same way; MLSD, MFMT; explicit and implicit TLS with its default
+//! demand that data connections reuse the control connection's TLS session). Every server
+//! serves a fresh temporary directory.
 
 use std::{
     net::{TcpListener, TcpStream},
@@ -28,6 +31,8 @@ pub enum Kind {
     PureFtpd,
     /// vsftpd: LIST only.
     Vsftpd,
+    /// ProFTPD: MLSD, MFMT.
+    ProFtpd,
 }
 
 /// TLS for a server.
@@ -156,6 +161,12 @@ impl FtpServer {
         Self::launch(kind, tls, &[])
     }
 
+    /// Starts vsftpd listing times in the local time of `time_zone` (an IANA name), as a
+    /// hosting server set to `use_localtime=YES` does.
+    pub fn start_vsftpd_in_time_zone(time_zone: &str) -> Self {
+        Self::launch(Kind::Vsftpd, Tls::None, &[format!("TZ={time_zone}")])
+    }
+
     /// Starts pyftpdlib in hostile-listing mode.
     pub fn start_hostile() -> Self {
         Self::launch(Kind::Pyftpdlib, Tls::None, &["--hostile".into()])
@@ -170,7 +181,8 @@ impl FtpServer {
         )
     }
 
-    fn launch(kind: Kind, tls: Tls, pyftpdlib_args: &[String]) -> Self {
+    /// `extra`: arguments for pyftpdlib; for vsftpd, `TZ=zone` to list in local time.
+    fn launch(kind: Kind, tls: Tls, extra: &[String]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let root = dir.path().join("root");
@@ -201,7 +213,7 @@ impl FtpServer {
                     std::fs::write(&pem, joined).unwrap();
                     command.arg("--cert").arg(pem);
                 }
-                command.args(pyftpdlib_args);
+                command.args(extra);
                 command
             }
             Kind::PureFtpd => {
@@ -276,12 +288,20 @@ impl FtpServer {
                         if tls == Tls::Implicit { "YES" } else { "NO" }
                     ));
                 }
+                let time_zone = extra.iter().find_map(|arg| arg.strip_prefix("TZ="));
+                if time_zone.is_some() {
+                    config.push_str("use_localtime=YES\n");
+                }
                 let path = dir.path().join("vsftpd.conf");
                 std::fs::write(&path, config).unwrap();
                 let mut command = Command::new(binary);
                 command.arg(path);
+                if let Some(zone) = time_zone {
+                    command.env("TZ", zone);
+                }
                 command
             }
+            Kind::ProFtpd => proftpd_command(dir.path(), &root, port, tls, &certificates),
         };
         let child = command
             .process_group(0)
@@ -332,8 +352,19 @@ impl FtpServer {
         )
     }
 
+    /// A `[remotes.NAME]` table for ferry's configuration file: this server's root, with the
+    /// CA that signed its certificate. `NAME:path` then names `path` on this server.
+    pub fn remote(&self, name: &str) -> String {
+        let mut table = format!("[remotes.{name}]\nurl = \"{}\"\n", self.url(""));
+        if let Some(ca) = &self.ca_file {
+            table.push_str(&format!("ca_file = \"{}\"\n", ca.display()));
+        }
+        table
+    }
+
     /// The user to log in as.
     pub fn user(&self) -> &'static str {
+        // pyftpdlib, pure-ftpd and ProFTPD have virtual users; vsftpd logs in Unix accounts.
         if self.kind == Kind::Vsftpd {
             "ferrytest"
         } else {
@@ -369,6 +400,67 @@ impl FtpServer {
         }
         options
     }
+}
+
+/// ProFTPD as a hosting customer meets it: its own virtual-user file, MLSD and MFMT, and for
+/// TLS mod_tls with its default options, which refuse a data connection that does not resume
+/// the control connection's TLS session.
+fn proftpd_command(
+    dir: &Path,
+    root: &Path,
+    port: u16,
+    tls: Tls,
+    certificates: &Option<(PathBuf, PathBuf, PathBuf)>,
+) -> Command {
+    let installed = workspace_root().join("target/test-servers/proftpd");
+    let binary = installed.join("usr/sbin/proftpd");
+    assert!(
+        binary.is_file(),
+        "proftpd missing: run scripts/install-test-servers.sh"
+    );
+    let (uid, gid) = ferrytest_ids();
+    let hash = Command::new("openssl")
+        .args(["passwd", "-6", PASSWORD])
+        .output()
+        .unwrap();
+    let hash = String::from_utf8_lossy(&hash.stdout).trim().to_string();
+    let users = dir.join("proftpd.passwd");
+    std::fs::write(
+        &users,
+        format!("{USER}:{hash}:{uid}:{gid}::{}:/bin/sh\n", root.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&users, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let d = dir.display();
+    let mut config = format!(
+        "ServerType standalone\nPort {port}\nDefaultAddress 127.0.0.1\nUseIPv6 off\n\
+         User ferrytest\nGroup nogroup\nSocketBindTight on\nUmask 022\nMaxInstances 64\nPidFile {d}/proftpd.pid\n\
+         ScoreboardFile {d}/proftpd.scoreboard\nDelayTable none\nWtmpLog off\nUseReverseDNS off\n\
+         RequireValidShell off\nAuthOrder mod_auth_file.c\nAuthUserFile {}\nAuthPAM off\n\
+         DefaultRoot ~\nPassivePorts 50000 54999\nAllowOverwrite on\nAllowStoreRestart on\n\
+         TransferLog none\nSystemLog {d}/proftpd.log\nModulePath {}\n\
+         <Limit LOGIN>\n  AllowAll\n</Limit>\n",
+        users.display(),
+        installed.join("usr/lib/proftpd").display(),
+    );
+    if let Some((_, cert, key)) = certificates {
+        config.push_str(&format!(
+            "LoadModule mod_tls.c\nTLSEngine on\nTLSLog {d}/tls.log\nTLSProtocol TLSv1.2 TLSv1.3\n\
+             TLSRSACertificateFile {}\nTLSRSACertificateKeyFile {}\nTLSRequired on\n{}",
+            cert.display(),
+            key.display(),
+            if tls == Tls::Implicit {
+                "TLSOptions UseImplicitSSL\n"
+            } else {
+                ""
+            }
+        ));
+    }
+    let path = dir.join("proftpd.conf");
+    std::fs::write(&path, config).unwrap();
+    let mut command = Command::new(binary);
+    command.args(["-n", "-q", "-c"]).arg(path);
+    command
 }
 
 impl Drop for FtpServer {

@@ -1,6 +1,6 @@
 //! The plugin-api conformance suite against real FTP servers started on 127.0.0.1: pyftpdlib
-//! (MLSD, MFMT), pure-ftpd (MLSD) and vsftpd (LIST only), and FTPS explicit and implicit with a
-//! certificate from a private CA given through `ca_file`.
+//! (MLSD, MFMT), pure-ftpd (MLSD), vsftpd (LIST only) and ProFTPD (MLSD, MFMT), and FTPS
+//! explicit and implicit with a certificate from a private CA given through `ca_file`.
 
 use ferry::{
     backend::Backend,
@@ -50,6 +50,20 @@ fn vsftpd_passes_through_the_list_fallback() {
         "vsftpd has no MFMT"
     );
     passes(&server, "ftp");
+}
+
+#[test]
+fn proftpd_passes() {
+    let report = passes(&FtpServer::start(Kind::ProFtpd), "ftp");
+    assert!(report.passed("set-mtime"), "ProFTPD has MFMT:\n{report}");
+}
+
+/// ProFTPD's mod_tls with its default options: data connections must resume their own control
+/// connection's TLS session.
+#[test]
+fn proftpd_ftps_explicit_and_implicit_pass() {
+    passes(&FtpServer::start_tls(Kind::ProFtpd, Tls::Explicit), "ftps");
+    passes(&FtpServer::start_tls(Kind::ProFtpd, Tls::Implicit), "ftps");
 }
 
 #[test]

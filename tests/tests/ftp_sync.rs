@@ -1,6 +1,7 @@
-//! The one-way engine against real FTP servers — pyftpdlib (MLSD, MFMT) and vsftpd (LIST only):
-//! upload and download, no false changes on re-runs, conflicts with edits made on the server,
-//! `--delete`, `--dry-run`, and a killed upload that resumes.
+//! The one-way engine against real FTP servers — pyftpdlib (MLSD, MFMT), vsftpd (LIST only) and
+//! ProFTPD (MLSD, MFMT; plain, explicit and implicit TLS): upload and download, no false changes
+//! on re-runs, conflicts with edits made on the server, `--delete`, `--dry-run`, and a killed
+//! upload that resumes.
 
 use std::time::Duration;
 
@@ -15,10 +16,16 @@ fn counts(up: u32, down: u32, unchanged: u32, conflicts: u32, deleted: u32) -> S
     format!("{up} uploaded, {down} downloaded, {unchanged} unchanged, {conflicts} {word}, 0 invalid, {deleted} deleted, 0 failed")
 }
 
-fn upload_scenario(kind: Kind) {
-    let server = FtpServer::start(kind);
+/// A pair whose configuration names `server` as the remote `srv`, with its CA for TLS.
+fn pair_for(server: &FtpServer) -> Pair {
     let pair = Pair::new();
-    let site = server.url("site");
+    pair.configure(&server.remote("srv"));
+    pair
+}
+
+fn upload_scenario(server: FtpServer) {
+    let pair = pair_for(&server);
+    let site = "srv:site".to_string();
     let src = pair.src.to_str().unwrap().to_string();
     let sync = |extra: &[&str]| {
         pair.ferry_with_password(&[&["sync"], extra, &[src.as_str(), site.as_str()]].concat())
@@ -92,13 +99,12 @@ fn upload_scenario(kind: Kind) {
     assert_eq!(tree(&server.root.join("site")), tree(&pair.src));
 }
 
-fn download_scenario(kind: Kind) {
-    let server = FtpServer::start(kind);
-    let pair = Pair::new();
+fn download_scenario(server: FtpServer) {
+    let pair = pair_for(&server);
     server.put("pub/r.txt", b"report");
     server.put("pub/deep/d.bin", &[7u8; 3000]);
     server.put("pub/.hidden", b"dot files are listed too");
-    let url = server.url("pub");
+    let url = "srv:pub".to_string();
     let dst = pair.dst.to_str().unwrap().to_string();
     let sync = |extra: &[&str]| {
         pair.ferry_with_password(&[&["sync"], extra, &[url.as_str(), dst.as_str()]].concat())
@@ -138,9 +144,8 @@ fn download_scenario(kind: Kind) {
     );
 }
 
-fn resume_scenario(kind: Kind) {
-    let server = FtpServer::start(kind);
-    let pair = Pair::new();
+fn resume_scenario(server: FtpServer) {
+    let pair = pair_for(&server);
     for i in 0..400 {
         put(
             &pair.src,
@@ -148,14 +153,14 @@ fn resume_scenario(kind: Kind) {
             format!("file {i}\n").repeat(200).as_bytes(),
         );
     }
-    let site = server.url("site");
+    let site = "srv:site";
     let args = [
         "sync",
         "--json",
         "--jobs",
         "2",
         pair.src.to_str().unwrap(),
-        site.as_str(),
+        site,
     ];
     let mut child = KillOnDrop(
         pair.command(&args)
@@ -216,32 +221,107 @@ fn resume_scenario(kind: Kind) {
 
 #[test]
 fn upload_to_pyftpdlib() {
-    upload_scenario(Kind::Pyftpdlib);
+    upload_scenario(FtpServer::start(Kind::Pyftpdlib));
 }
 
 #[test]
 fn upload_to_vsftpd() {
-    upload_scenario(Kind::Vsftpd);
+    upload_scenario(FtpServer::start(Kind::Vsftpd));
 }
 
 #[test]
 fn download_from_pyftpdlib() {
-    download_scenario(Kind::Pyftpdlib);
+    download_scenario(FtpServer::start(Kind::Pyftpdlib));
 }
 
 #[test]
 fn download_from_vsftpd() {
-    download_scenario(Kind::Vsftpd);
+    download_scenario(FtpServer::start(Kind::Vsftpd));
 }
 
 #[test]
 fn killed_upload_resumes_on_pyftpdlib() {
-    resume_scenario(Kind::Pyftpdlib);
+    resume_scenario(FtpServer::start(Kind::Pyftpdlib));
 }
 
 #[test]
 fn killed_upload_resumes_on_vsftpd() {
-    resume_scenario(Kind::Vsftpd);
+    resume_scenario(FtpServer::start(Kind::Vsftpd));
+}
+
+#[test]
+fn upload_to_proftpd() {
+    upload_scenario(FtpServer::start(Kind::ProFtpd));
+}
+
+#[test]
+fn upload_to_proftpd_over_explicit_tls() {
+    upload_scenario(FtpServer::start_tls(Kind::ProFtpd, Tls::Explicit));
+}
+
+#[test]
+fn download_from_proftpd_over_implicit_tls() {
+    download_scenario(FtpServer::start_tls(Kind::ProFtpd, Tls::Implicit));
+}
+
+#[test]
+fn download_from_proftpd() {
+    download_scenario(FtpServer::start(Kind::ProFtpd));
+}
+
+#[test]
+fn killed_upload_resumes_on_proftpd() {
+    resume_scenario(FtpServer::start(Kind::ProFtpd));
+}
+
+#[test]
+fn killed_upload_resumes_on_vsftpd_over_implicit_tls() {
+    resume_scenario(FtpServer::start_tls(Kind::Vsftpd, Tls::Implicit));
+}
+
+/// ProFTPD's mod_tls by default refuses a data connection that does not resume the TLS session
+/// of its own control connection (`425 Unable to build data connection: Operation not
+/// permitted`). With one session cache shared by all control connections, a data connection
+/// resumed whichever connection's session was stored last: at `--jobs 4` every run after the
+/// first failed some transfers.
+#[test]
+fn proftpd_tls_data_connections_resume_their_own_control_session() {
+    for tls in [Tls::Explicit, Tls::Implicit] {
+        let server = FtpServer::start_tls(Kind::ProFtpd, tls);
+        let pair = pair_for(&server);
+        let src = pair.src.to_str().unwrap().to_string();
+        for round in 0..3 {
+            for i in 0..24 {
+                put(
+                    &pair.src,
+                    &format!("d{}/f{i}.txt", i % 3),
+                    format!("round {round}, file {i}\n").as_bytes(),
+                );
+            }
+            let run = pair.ferry_with_password(&["sync", "--jobs", "4", &src, "srv:site"]);
+            assert_eq!(
+                run.code, 0,
+                "{tls:?}, round {round}: {}{}",
+                run.stdout, run.stderr
+            );
+            assert_eq!(
+                run.summary,
+                counts(24, 0, 0, 0, 0),
+                "{tls:?}, round {round}: {}",
+                run.stderr
+            );
+            assert_eq!(tree(&server.root.join("site")), tree(&pair.src), "{tls:?}");
+        }
+        let back = pair.ferry_with_password(&[
+            "sync",
+            "--jobs",
+            "4",
+            "srv:site",
+            pair.dst.to_str().unwrap(),
+        ]);
+        assert_eq!(back.code, 0, "{tls:?}: {}", back.stderr);
+        assert_eq!(tree(&pair.dst), tree(&pair.src), "{tls:?}");
+    }
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! The TLS side of FTPS: a rustls client configuration that trusts the system's certificate
-//! authorities (or the `ca_file` option's, or — with `insecure` — anything), shared by the
-//! control and every data connection so that data channels resume the control channel's TLS
-//! session (servers such as vsftpd with `require_ssl_reuse` insist on it).
+//! authorities (or the `ca_file` option's, or — with `insecure` — anything). Each control
+//! connection gets a copy with a session cache of its own, shared with its data connections, so
+//! that a data connection resumes its own control connection's TLS session and no other: vsftpd
+//! (`require_ssl_reuse`) only checks that some session was resumed, but ProFTPD's mod_tls by
+//! default refuses a data connection that resumes another connection's session (`425 Unable to
+//! build data connection: Operation not permitted`).
 //!
 //! TLS 1.2 is the default: its session IDs can be resumed by any number of data connections,
 //! while TLS 1.3 tickets are single-use and an upload never reads the fresh tickets the server
@@ -14,7 +17,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use ferry_ftp_core::session::{timed_socket, within, StreamType};
 use ferry_ftp_core::{Connector, FtpConfig, FtpUrl, Security};
 use ferry_plugin_api::BackendError;
-use rustls::ClientConfig;
+use rustls::{client::Resumption, ClientConfig};
 use suppaftp::{FtpResult, RustlsConnector, RustlsFtpStream, Status};
 
 /// suppaftp's TLS stream type (not exported under its own name).
@@ -41,6 +44,16 @@ impl TlsConnector {
     }
 }
 
+impl TlsConnector {
+    /// A connector for one control connection and its data connections: the shared settings
+    /// with a fresh session cache (a few entries: the control session, and TLS 1.3's tickets).
+    fn for_one_connection(&self) -> RustlsConnector {
+        let mut config = ClientConfig::clone(&self.config);
+        config.resumption = Resumption::in_memory_sessions(8);
+        RustlsConnector::from(Arc::new(config))
+    }
+}
+
 impl Connector for TlsConnector {
     type Stream = RustlsStream;
 
@@ -50,7 +63,7 @@ impl Connector for TlsConnector {
         address: SocketAddr,
         timeout: Duration,
     ) -> FtpResult<RustlsFtpStream> {
-        let connector = RustlsConnector::from(self.config.clone());
+        let connector = self.for_one_connection();
         match url.security {
             Security::ImplicitTls => {
                 // suppaftp connects and shakes hands here with no timeout of its own.
