@@ -13,7 +13,7 @@ use crate::plugins::{host_services::HostServices, LoadedPlugin};
 
 /// One open backend instance.
 pub struct Backend {
-    inner: BackendBox,
+    inner: Arc<BackendBox>,
     plugin: Arc<LoadedPlugin>,
     capabilities: Capabilities,
     label: String,
@@ -45,7 +45,7 @@ impl Backend {
         let inner = plugin.open(&options_toml, HostServices::for_plugin(plugin.name()))?;
         let capabilities = inner.capabilities();
         Ok(Backend {
-            inner,
+            inner: Arc::new(inner),
             plugin,
             capabilities,
             label: label.to_string(),
@@ -57,7 +57,7 @@ impl Backend {
     pub fn from_box(plugin: Arc<LoadedPlugin>, inner: BackendBox, label: &str) -> Self {
         let capabilities = inner.capabilities();
         Backend {
-            inner,
+            inner: Arc::new(inner),
             plugin,
             capabilities,
             label: label.to_string(),
@@ -82,6 +82,16 @@ impl Backend {
     /// Lists one directory.
     pub fn list(&self, dir: &str) -> Result<Listing, BackendError> {
         self.inner.list(dir.into()).into_result()
+    }
+
+    /// A handle that stats and reads files of this instance, owned rather than borrowed: a
+    /// copy's source reader goes to the destination's `write`, which takes readers that live on
+    /// their own, and may have to open the source again to resume.
+    pub fn read_handle(&self) -> ReadHandle {
+        ReadHandle {
+            inner: self.inner.clone(),
+            _plugin: self.plugin.clone(),
+        }
     }
 
     /// Describes one path.
@@ -149,6 +159,31 @@ impl Backend {
     /// The trait object itself, for the conformance suite.
     pub fn as_box(&self) -> &BackendBox {
         &self.inner
+    }
+}
+
+/// See [`Backend::read_handle`]. It must not outlive its backend's use: the backend is closed
+/// when the [`Backend`] is dropped.
+pub struct ReadHandle {
+    inner: Arc<BackendBox>,
+    // Declared after `inner`, so dropped after it: the plugin's code stays loaded meanwhile.
+    _plugin: Arc<LoadedPlugin>,
+}
+
+impl ReadHandle {
+    /// [`Backend::stat`].
+    pub fn stat(&self, path: &str) -> Result<Entry, BackendError> {
+        self.inner.stat(path.into()).into_result()
+    }
+
+    /// [`Backend::open_read`].
+    pub fn open_read(
+        &self,
+        path: &str,
+        offset: u64,
+    ) -> Result<impl Read + Send + 'static, BackendError> {
+        let reader = self.inner.open_read(path.into(), offset).into_result()?;
+        Ok(ReaderBoxRead::new(reader))
     }
 }
 

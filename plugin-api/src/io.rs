@@ -103,15 +103,15 @@ pub fn copy_exact(
     }
     match size {
         Some(expected) if expected != copied => {
-            let what = if copied > expected {
-                "more than"
+            let gave = if copied > expected {
+                format!("more than the {expected} bytes expected")
             } else {
-                "only"
+                format!("only {copied} of the {expected} bytes expected")
             };
             Err(CopyError::Size(
                 BackendError::new(
                     ErrorKind::INVALID_INPUT,
-                    format!("{path}: the source gave {what} {expected} bytes (got {copied}); nothing was stored"),
+                    format!("{path}: the source gave {gave}; nothing was stored"),
                 )
                 .with_context("path", path),
             ))
@@ -156,14 +156,23 @@ mod tests {
             5
         );
         assert_eq!(out, b"12345");
-        assert!(matches!(
-            copy_exact(&mut &b"123"[..], &mut Vec::new(), Some(5), "f"),
-            Err(CopyError::Size(_))
-        ));
-        assert!(matches!(
-            copy_exact(&mut &b"123456"[..], &mut Vec::new(), Some(5), "f"),
-            Err(CopyError::Size(_))
-        ));
+        let message = |result| match result {
+            Err(CopyError::Size(e)) => e.message,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            message(copy_exact(&mut &b"123"[..], &mut Vec::new(), Some(5), "f")),
+            "f: the source gave only 3 of the 5 bytes expected; nothing was stored"
+        );
+        assert_eq!(
+            message(copy_exact(
+                &mut &b"123456"[..],
+                &mut Vec::new(),
+                Some(5),
+                "f"
+            )),
+            "f: the source gave more than the 5 bytes expected; nothing was stored"
+        );
         assert_eq!(
             copy_exact(&mut &b"123"[..], &mut Vec::new(), None, "f").unwrap(),
             3

@@ -3,13 +3,14 @@
 //!   a while after the client sends its Nth `STOR`, so the transfer under way dies mid-stream
 //!   (data connections go straight to the server and lose their session);
 //! - [`TruncatingProxy`] carries the data connections too and ends the first upload cleanly
-//!   early, as a middlebox that closes a transfer: the server replies 226 to a short file.
+//!   early, as a middlebox that closes a transfer: the server replies 226 to a short file; or it
+//!   ends the first download early, counting the bytes it carried to the client.
 
 use std::{
     io::{Read, Write},
     net::{Shutdown, TcpListener, TcpStream},
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc,
     },
     thread,
@@ -118,24 +119,68 @@ impl Drop for CuttingProxy {
 pub struct TruncatingProxy {
     /// The port to connect to instead of the server's.
     pub port: u16,
-    /// How many uploads were cut short (0 or 1).
+    /// How many transfers were cut short (0 or 1).
     pub truncated: Arc<AtomicUsize>,
+    /// Bytes carried from the server to the client over data connections.
+    pub downloaded: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
+}
+
+/// Which transfer a [`TruncatingProxy`] cuts, and how.
+#[derive(Clone, Copy, Debug)]
+enum Cut {
+    /// The first upload: the server sees a clean end after `keep` bytes.
+    Upload { keep: u64 },
+    /// The first data connection to carry `keep` bytes to the client (listings are smaller):
+    /// the client sees a clean end, the server a connection that is gone.
+    Download { keep: u64 },
 }
 
 impl TruncatingProxy {
     /// Forwards to `127.0.0.1:upstream`, cutting the first upload after `keep` bytes.
     pub fn start(upstream: u16, keep: u64) -> Self {
+        Self::launch(upstream, Cut::Upload { keep })
+    }
+
+    /// Forwards to `127.0.0.1:upstream`, ending the first download cleanly after `keep` bytes.
+    pub fn start_download(upstream: u16, keep: u64) -> Self {
+        Self::launch(upstream, Cut::Download { keep })
+    }
+
+    fn launch(upstream: u16, how: Cut) -> Self {
         let truncated = Arc::new(AtomicUsize::new(0));
-        let cut = truncated.clone();
+        let downloaded = Arc::new(AtomicU64::new(0));
+        let data = DataRelay {
+            how,
+            cut: truncated.clone(),
+            downloaded: downloaded.clone(),
+        };
         let (port, stop) = serve(upstream, move |client, server| {
-            relay_control(client, server, keep, cut.clone());
+            relay_control(client, server, data.clone());
         });
         TruncatingProxy {
             port,
             truncated,
+            downloaded,
             stop,
         }
+    }
+}
+
+/// What the data connections of a [`TruncatingProxy`] share.
+#[derive(Clone)]
+struct DataRelay {
+    how: Cut,
+    cut: Arc<AtomicUsize>,
+    downloaded: Arc<AtomicU64>,
+}
+
+impl DataRelay {
+    /// Claims the one cut of the run.
+    fn claim(&self) -> bool {
+        self.cut
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
     }
 }
 
@@ -175,7 +220,7 @@ fn serve(
 }
 
 /// Copies the control connection both ways, giving every EPSV reply a data port of the proxy.
-fn relay_control(client: TcpStream, server: TcpStream, keep: u64, cut: Arc<AtomicUsize>) {
+fn relay_control(client: TcpStream, server: TcpStream, data: DataRelay) {
     let (mut client_read, mut server_write) =
         (client.try_clone().unwrap(), server.try_clone().unwrap());
     thread::spawn(move || {
@@ -195,7 +240,7 @@ fn relay_control(client: TcpStream, server: TcpStream, keep: u64, cut: Arc<Atomi
             let text = String::from_utf8_lossy(&line).into_owned();
             let rewritten = match text.strip_prefix("229 ").and_then(|_| epsv_port(&text)) {
                 Some(data_port) => {
-                    let proxy_port = relay_data(data_port, keep, cut.clone());
+                    let proxy_port = relay_data(data_port, data.clone());
                     text.replace(&format!("|||{data_port}|"), &format!("|||{proxy_port}|"))
                 }
                 None => text,
@@ -215,9 +260,9 @@ fn epsv_port(reply: &str) -> Option<u16> {
     reply[start..end].parse().ok()
 }
 
-/// Listens for one data connection and relays it to the server's `data_port`; the first one
-/// that carries an upload is ended after `keep` bytes. Returns the proxy's data port.
-fn relay_data(data_port: u16, keep: u64, cut: Arc<AtomicUsize>) -> u16 {
+/// Listens for one data connection and relays it to the server's `data_port`, cutting it where
+/// `data` says. Returns the proxy's data port.
+fn relay_data(data_port: u16, data: DataRelay) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     thread::spawn(move || {
@@ -227,41 +272,76 @@ fn relay_data(data_port: u16, keep: u64, cut: Arc<AtomicUsize>) -> u16 {
         let Ok(server) = TcpStream::connect(("127.0.0.1", data_port)) else {
             return;
         };
-        let (mut server_read, mut client_write) =
+        let (server_read, client_write) =
             (server.try_clone().unwrap(), client.try_clone().unwrap());
-        thread::spawn(move || {
-            let _ = std::io::copy(&mut server_read, &mut client_write);
-            let _ = client_write.shutdown(Shutdown::Write);
-        });
-        let (mut from, mut to) = (client, server);
-        let mut buffer = [0u8; 65536];
-        let mut forwarded = 0u64;
-        let mut cutting = false;
-        while let Ok(n) = from.read(&mut buffer) {
-            if n == 0 {
-                break;
-            }
-            if !cutting && forwarded == 0 {
-                // The first upload of the run is the one cut short.
-                cutting = cut
-                    .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
-                    .is_ok();
-            }
-            let allowed = if cutting {
-                (keep.saturating_sub(forwarded) as usize).min(n)
-            } else {
-                n
-            };
-            if allowed > 0 && to.write_all(&buffer[..allowed]).is_err() {
-                break;
-            }
-            forwarded += allowed as u64;
-            if cutting && forwarded >= keep {
-                // A clean end for the server; the rest of the client's bytes are dropped.
-                let _ = to.shutdown(Shutdown::Write);
-            }
-        }
-        let _ = to.shutdown(Shutdown::Write);
+        let down = data.clone();
+        thread::spawn(move || relay_down(server_read, client_write, down));
+        relay_up(client, server, data);
     });
     port
+}
+
+/// Server → client: counted; a download is ended cleanly for the client after `keep` bytes.
+fn relay_down(mut from: TcpStream, mut to: TcpStream, data: DataRelay) {
+    let keep = match data.how {
+        Cut::Download { keep } => keep,
+        Cut::Upload { .. } => u64::MAX,
+    };
+    let mut buffer = [0u8; 65536];
+    let mut forwarded = 0u64;
+    while let Ok(n) = from.read(&mut buffer) {
+        if n == 0 {
+            break;
+        }
+        let mut allowed = n;
+        let cutting = forwarded + n as u64 >= keep && data.claim();
+        if cutting {
+            allowed = (keep - forwarded) as usize;
+        }
+        if to.write_all(&buffer[..allowed]).is_err() {
+            break;
+        }
+        forwarded += allowed as u64;
+        data.downloaded.fetch_add(allowed as u64, Ordering::SeqCst);
+        if cutting {
+            let _ = from.shutdown(Shutdown::Both);
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
+}
+
+/// Client → server: the first upload is ended cleanly for the server after `keep` bytes, the
+/// rest of the client's bytes read and dropped.
+fn relay_up(mut from: TcpStream, mut to: TcpStream, data: DataRelay) {
+    let keep = match data.how {
+        Cut::Upload { keep } => keep,
+        Cut::Download { .. } => u64::MAX,
+    };
+    let mut buffer = [0u8; 65536];
+    let mut forwarded = 0u64;
+    let mut cutting = false;
+    while let Ok(n) = from.read(&mut buffer) {
+        if n == 0 {
+            break;
+        }
+        if !cutting && forwarded == 0 && keep != u64::MAX {
+            // The first upload of the run is the one cut short.
+            cutting = data.claim();
+        }
+        let allowed = if cutting {
+            (keep.saturating_sub(forwarded) as usize).min(n)
+        } else {
+            n
+        };
+        if allowed > 0 && to.write_all(&buffer[..allowed]).is_err() {
+            break;
+        }
+        forwarded += allowed as u64;
+        if cutting && forwarded >= keep {
+            // A clean end for the server; the rest of the client's bytes are dropped.
+            let _ = to.shutdown(Shutdown::Write);
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
 }

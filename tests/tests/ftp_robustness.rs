@@ -217,6 +217,48 @@ fn an_upload_cut_short_with_a_clean_close_is_never_committed() {
     );
 }
 
+/// A download whose data connection a middlebox ends early is resumed where it stopped (`REST`)
+/// once ferry has checked that the server still lists the same version: the bytes already on
+/// their way are not fetched again, and the file that lands is whole. (Every retry used to fetch
+/// the whole file again.)
+#[test]
+fn a_cut_download_resumes_where_it_stopped() {
+    let server = FtpServer::start(Kind::PureFtpd);
+    let size = 8 * 1024 * 1024;
+    let big: Vec<u8> = (0..size as u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    server.put("pub/big.bin", &big);
+    let keep = 3 * 1024 * 1024;
+    let proxy = TruncatingProxy::start_download(server.port, keep);
+    let pair = Pair::new();
+    let url = format!("ftp://{USER}@127.0.0.1:{}/pub", proxy.port);
+    let run = pair.ferry_with_password(&["-v", "sync", &url, pair.dst.to_str().unwrap()]);
+    assert_eq!(
+        proxy.truncated.load(Ordering::SeqCst),
+        1,
+        "the proxy cut nothing"
+    );
+    assert_eq!(run.code, 0, "{} {}", run.stdout, run.stderr);
+    assert_eq!(run.lines, ["↓ big.bin (new)"], "{}", run.stderr);
+    assert!(
+        std::fs::read(pair.dst.join("big.bin")).unwrap() == big,
+        "the downloaded bytes differ"
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("big.bin: resuming at byte {keep} after:")),
+        "{}",
+        run.stderr
+    );
+    // The listing's few bytes aside, every byte crossed once.
+    let carried = proxy.downloaded.load(Ordering::SeqCst);
+    assert!(
+        carried < size as u64 + 64 * 1024,
+        "{carried} bytes were carried for a file of {size}: the download started over"
+    );
+}
+
 /// A connection that breaks during FEAT is not a server without extensions: ferry asks again on
 /// a fresh connection, so the run lists with MLSD and sets mtimes with MFMT like any other, and
 /// the next run finds nothing changed (read as "no extensions", the run used LIST and no MFMT,

@@ -1,7 +1,8 @@
 //! Copying one file between two backends: the destination plugin pulls the bytes from the
 //! source plugin's reader through the host, which hashes them (SHA-256) and counts them on the
-//! way. Nothing is held in memory beyond the plugins' fixed buffers. Retryable failures are
-//! retried with backoff on a fresh read.
+//! way. Nothing is held in memory beyond the plugins' fixed buffers. A cut source read is resumed
+//! where it stopped ([`super::resume`]); other retryable failures are retried with backoff on a
+//! fresh read.
 
 use std::{
     io::Read,
@@ -15,6 +16,7 @@ use std::{
 use ferry_plugin_api::{BackendError, Entry};
 use sha2::{Digest, Sha256};
 
+use super::resume::{Resuming, Version};
 use crate::{options::Cancel, plan::compare::hex, side::Side};
 
 /// How the copies of a run go: retries of a retryable failure, the run's byte counter (for
@@ -125,7 +127,7 @@ pub fn copy_file_as(
 }
 
 /// 0.5 s, 1 s, 2 s, … capped at 8 s.
-fn backoff(attempt: u32) -> Duration {
+pub(super) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(500u64.saturating_mul(1 << attempt.min(4)))
 }
 
@@ -138,7 +140,22 @@ fn copy_once(
     attempt_bytes: &Arc<AtomicU64>,
     copying: Copying,
 ) -> Result<Copied, BackendError> {
-    let reader = source.backend.open_read(from_path, 0)?;
+    let exact = !source.can(ferry_plugin_api::Capabilities::APPROXIMATE_SIZES);
+    let version = Version {
+        exact_size: exact.then_some(size),
+        size,
+        mtime_ns,
+    };
+    let resumes = source
+        .can(ferry_plugin_api::Capabilities::READ_OFFSET)
+        .then_some(copying.retries);
+    let reader = Resuming::open(
+        source.backend.read_handle(),
+        from_path,
+        version,
+        resumes,
+        copying.cancel.clone(),
+    )?;
     let hasher = Arc::new(Mutex::new(Sha256::new()));
     let tap = Tap {
         inner: reader,
@@ -150,7 +167,7 @@ fn copy_once(
     let settable_mtime =
         mtime_ns.filter(|_| destination.can(ferry_plugin_api::Capabilities::SET_MTIME));
     // A listed size that is only an estimate must not make the destination refuse the copy.
-    let expected = (!source.can(ferry_plugin_api::Capabilities::APPROXIMATE_SIZES)).then_some(size);
+    let expected = exact.then_some(size);
     let entry = destination
         .backend
         .write(to_path, tap, expected, settable_mtime)?;

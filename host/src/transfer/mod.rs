@@ -8,12 +8,14 @@
 //! - `copy`: one file between two backends, hashed and counted, with retries;
 //! - `commit`: committing a copy only over the destination version the plan expected;
 //! - `conflicts`: the steps of settled bisync conflicts (clear, keep both);
-//! - `pending`: versions read back at the end of the run.
+//! - `pending`: versions read back at the end of the run;
+//! - `resume`: a source read that picks up where a cut connection stopped.
 
 mod commit;
 mod conflicts;
 mod copy;
 mod pending;
+mod resume;
 
 pub use copy::{copy_file, copy_file_as, Copied, Copying};
 

@@ -1,5 +1,6 @@
 //! The one place where FTP failures become `BackendError`s: 530 is AUTH (never retried),
-//! 421/425/426 and other 4xx are transient (retryable), 550 is NOT_FOUND or PERMISSION_DENIED by
+//! 421/425/426 and other 4xx are transient (retryable), as is a 1xx where a transfer's end was
+//! awaited; 550 is NOT_FOUND or PERMISSION_DENIED by
 //! its text, 552/553 are REJECTED, 500-504 UNSUPPORTED; dropped connections and timeouts are
 //! retryable; TLS failures name the certificate problem. Messages name the server, the command
 //! and the reply.
@@ -48,6 +49,11 @@ pub fn ftp_error(server: &str, command: &str, error: FtpError) -> BackendError {
                     (ErrorKind::CONNECTION, true)
                 }
                 500..=504 => (ErrorKind::UNSUPPORTED, false),
+                // A preliminary reply where the end of a transfer is awaited: the transfer did
+                // not complete. pure-ftpd answers a download whose data connection broke this
+                // way: `doretr` (src/ftpd.c) adds its 226 only when the send succeeded, and the
+                // rate line after it repeats the last code, the opening 150.
+                100..=199 => (ErrorKind::CONNECTION, true),
                 _ => (ErrorKind::OTHER, false),
             };
             let shown = if text.starts_with(&code.to_string()) {
@@ -55,7 +61,16 @@ pub fn ftp_error(server: &str, command: &str, error: FtpError) -> BackendError {
             } else {
                 format!("{code} {text}")
             };
-            (kind, retryable, format!("the server replied {shown}"))
+            let incomplete = if code < 200 {
+                "the transfer did not complete: "
+            } else {
+                ""
+            };
+            (
+                kind,
+                retryable,
+                format!("{incomplete}the server replied {shown}"),
+            )
         }
         FtpError::BadResponse => (
             ErrorKind::CONNECTION,
@@ -118,6 +133,23 @@ mod tests {
         assert!(e.retryable && e.kind == ErrorKind::CONNECTION, "{e:?}");
         let e = ftp_error("h:21", "SITE X", reply(Status::BadCommand, "no"));
         assert!(!e.retryable, "{e:?}");
+    }
+
+    #[test]
+    fn a_preliminary_reply_at_the_end_of_a_transfer_is_an_incomplete_transfer() {
+        let e = ftp_error(
+            "h:21",
+            "RETR /big",
+            reply(
+                Status::AboutToSend,
+                "0.002 seconds (measured here), 2043.74 Mbytes per second",
+            ),
+        );
+        assert!(e.retryable && e.kind == ErrorKind::CONNECTION, "{e:?}");
+        assert_eq!(
+            e.message.as_str(),
+            "h:21: RETR /big: the transfer did not complete: the server replied 150 0.002 seconds (measured here), 2043.74 Mbytes per second"
+        );
     }
 
     #[test]
