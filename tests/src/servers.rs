@@ -96,6 +96,39 @@ fn ferrytest_ids() -> (u32, u32) {
     (id("-u"), id("-g"))
 }
 
+/// How a TLS server's certificate is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Issuer {
+    /// Signed by a private CA of the test's.
+    PrivateCa,
+    /// Self-signed, as `openssl req -x509` makes it (a CA certificate of its own).
+    Itself,
+}
+
+/// A self-signed certificate for 127.0.0.1: (cert.pem, cert.pem, key.pem).
+fn make_self_signed(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert));
+    (cert.clone(), cert, key)
+}
+
 /// A CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, cert.pem, key.pem).
 fn make_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let (ca, ca_key, cert, key, csr, ext) = (
@@ -161,6 +194,28 @@ impl FtpServer {
         Self::launch(kind, tls, &[])
     }
 
+    /// Starts a TLS server whose certificate is self-signed; `ca_file` is that certificate.
+    pub fn start_self_signed(kind: Kind, tls: Tls) -> Self {
+        Self::launch_with(kind, tls, &[], Issuer::Itself)
+    }
+
+    /// The SHA-256 fingerprint of the server's certificate as `openssl x509 -fingerprint`
+    /// prints it (`AB:CD:…`).
+    pub fn certificate_fingerprint(&self) -> String {
+        let cert = self._dir.path().join("cert.pem");
+        let out = Command::new("openssl")
+            .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+            .arg(cert)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.trim()
+            .rsplit_once('=')
+            .expect("openssl fingerprint")
+            .1
+            .to_string()
+    }
+
     /// Starts vsftpd listing times in the local time of `time_zone` (an IANA name), as a
     /// hosting server set to `use_localtime=YES` does.
     pub fn start_vsftpd_in_time_zone(time_zone: &str) -> Self {
@@ -183,6 +238,10 @@ impl FtpServer {
 
     /// `extra`: arguments for pyftpdlib; for vsftpd, `TZ=zone` to list in local time.
     fn launch(kind: Kind, tls: Tls, extra: &[String]) -> Self {
+        Self::launch_with(kind, tls, extra, Issuer::PrivateCa)
+    }
+
+    fn launch_with(kind: Kind, tls: Tls, extra: &[String], issuer: Issuer) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let root = dir.path().join("root");
@@ -190,7 +249,10 @@ impl FtpServer {
         let (uid, gid) = ferrytest_ids();
         std::os::unix::fs::chown(&root, Some(uid), Some(gid)).unwrap();
         let port = free_port();
-        let certificates = (tls != Tls::None).then(|| make_certificates(dir.path()));
+        let certificates = (tls != Tls::None).then(|| match issuer {
+            Issuer::PrivateCa => make_certificates(dir.path()),
+            Issuer::Itself => make_self_signed(dir.path()),
+        });
         let mut command = match kind {
             Kind::Pyftpdlib => {
                 let mut command = Command::new("python3");

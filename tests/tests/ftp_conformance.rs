@@ -96,6 +96,46 @@ fn ftps_without_the_ca_fails_with_a_certificate_error() {
     );
 }
 
+/// A typical self-signed certificate (`openssl req -x509`: a CA certificate of its own) cannot be
+/// trusted through `ca_file`; the refusal says so and gives the fingerprint to pin, pinning it
+/// works, and a different pinned fingerprint is refused. (The refusal used to be a bare
+/// `CaUsedAsEndEntity` with a hint to give the CA with ca_file, which the user had done.)
+#[test]
+fn a_self_signed_certificate_is_trusted_by_its_pinned_fingerprint() {
+    let server = FtpServer::start_self_signed(Kind::Vsftpd, Tls::Explicit);
+    let fingerprint = format!("sha256:{}", server.certificate_fingerprint());
+    let error = open(&server, "ftps", server.options("")).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::CONNECTION, "{error:?}");
+    assert!(!error.retryable);
+    assert!(
+        error.message.contains("signed by itself")
+            && error
+                .message
+                .contains(&format!("set fingerprint = \"{fingerprint}\"")),
+        "{}",
+        error.message
+    );
+    let mut pinned = server.options("");
+    pinned.remove("ca_file");
+    pinned.insert("fingerprint".into(), fingerprint.to_lowercase().into());
+    let backend = open(&server, "ftps", pinned.clone()).unwrap();
+    backend.list("").unwrap();
+    drop(backend);
+    pinned.insert(
+        "fingerprint".into(),
+        format!("sha256:{}", "00".repeat(32)).into(),
+    );
+    let error = open(&server, "ftps", pinned.clone()).unwrap_err();
+    assert!(
+        error.message.contains("not the pinned one") && error.message.contains(&fingerprint),
+        "{}",
+        error.message
+    );
+    pinned.insert("ca_file".into(), "/dev/null".into());
+    let error = open(&server, "ftps", pinned).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::INVALID_CONFIG, "{error:?}");
+}
+
 #[test]
 fn a_wrong_password_is_an_auth_error_at_open() {
     let server = FtpServer::start(Kind::Pyftpdlib);

@@ -68,11 +68,12 @@ impl ExistBackend {
             .pool_max_idle_per_host(config.connections.max(1));
         // Always our own rustls configuration (ring), also for plain HTTP: reqwest would
         // otherwise look for a process-wide crypto provider.
-        let tls = ferry_tls_config::client_config(
-            config.ca_file.as_deref(),
-            config.insecure,
-            ferry_tls_config::TLS13_AND_12,
-        )?;
+        let trust = ferry_tls_config::Trust {
+            ca_file: config.ca_file.as_deref(),
+            fingerprint: config.fingerprint.as_deref(),
+            insecure: config.insecure,
+        };
+        let tls = ferry_tls_config::client_config(&trust, ferry_tls_config::TLS13_AND_12)?;
         builder = builder.tls_backend_preconfigured(tls);
         if config.insecure && endpoint.origin.starts_with("https://") {
             host.log(

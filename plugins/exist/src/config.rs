@@ -31,6 +31,9 @@ pub struct ExistConfig {
     /// PEM certificate authorities to trust instead of the system's (HTTPS).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Trust exactly the certificate with this SHA-256 fingerprint (HTTPS).
+    #[serde(default)]
+    pub fingerprint: Option<String>,
     /// Do not verify the server's certificate (HTTPS).
     #[serde(default)]
     pub insecure: bool,
@@ -69,6 +72,7 @@ pub fn option_specs() -> Vec<OptionSpec> {
         OptionSpec::new("timeout", OptionKind::DURATION_SECS, "Seconds before connecting or waiting for an answer gives up.").default_value("60"),
         OptionSpec::new("connections", OptionKind::INTEGER, "HTTP connections kept open (parallel transfers); ferry sets it to --jobs.").default_value("4"),
         OptionSpec::new("ca_file", OptionKind::PATH, "PEM file of certificate authorities to trust instead of the system's (HTTPS)."),
+        OptionSpec::new("fingerprint", OptionKind::STRING, "Trust exactly the server certificate with this SHA-256 fingerprint (sha256:AB:CD:…), e.g. a self-signed one (HTTPS)."),
         OptionSpec::new("insecure", OptionKind::BOOL, "Do not verify the server's certificate (HTTPS; warned about on every run).").default_value("false"),
     ]
 }

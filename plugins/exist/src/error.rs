@@ -56,7 +56,11 @@ pub fn transport_error(
         source = cause.source();
     }
     let certificate = detail.to_ascii_lowercase().contains("certificate");
-    let (kind, retryable, what) = if certificate {
+    let (kind, retryable, what) = if let Some(refusal) =
+        ferry_tls_config::untrusted_message(&detail)
+    {
+        (ErrorKind::CONNECTION, false, refusal)
+    } else if certificate {
         (
             ErrorKind::CONNECTION,
             false,

@@ -46,6 +46,9 @@ pub struct FtpConfig {
     /// PEM file of certificate authorities to trust instead of the system's (FTPS).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Trust exactly the certificate with this SHA-256 fingerprint (FTPS).
+    #[serde(default)]
+    pub fingerprint: Option<String>,
     /// Skip certificate verification (FTPS; insecure, warned about).
     #[serde(default)]
     pub insecure: bool,
@@ -93,6 +96,11 @@ pub fn option_specs(tls: bool) -> Vec<OptionSpec> {
             "ca_file",
             OptionKind::PATH,
             "PEM file of certificate authorities to trust instead of the system's.",
+        ));
+        specs.push(OptionSpec::new(
+            "fingerprint",
+            OptionKind::STRING,
+            "Trust exactly the server certificate with this SHA-256 fingerprint (sha256:AB:CD:…), e.g. a self-signed one.",
         ));
         specs.push(
             OptionSpec::new(
@@ -175,9 +183,15 @@ impl FtpConfig {
             (false, _) => return Err(config_error("this is the plain ftp plugin; ftps:// URLs need the ftps plugin".into())),
             (true, Security::Plain) => return Err(config_error("this is the ftps plugin; use ftps:// or ftps+implicit://, or the ftp plugin for ftp://".into())),
         }
-        if !tls && (config.ca_file.is_some() || config.insecure || config.tls13) {
+        if !tls
+            && (config.ca_file.is_some()
+                || config.fingerprint.is_some()
+                || config.insecure
+                || config.tls13)
+        {
             return Err(config_error(
-                "ca_file, insecure and tls13 are FTPS options; plain FTP has no TLS".into(),
+                "ca_file, fingerprint, insecure and tls13 are FTPS options; plain FTP has no TLS"
+                    .into(),
             ));
         }
         if !matches!(

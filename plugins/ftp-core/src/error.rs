@@ -104,6 +104,10 @@ pub fn reply_code(error: &FtpError) -> Option<u32> {
 }
 
 fn tls_detail(text: &str) -> String {
+    #[cfg(feature = "tls")]
+    if let Some(refusal) = ferry_tls_config::untrusted_message(text) {
+        return format!("TLS: {refusal}");
+    }
     if text.contains("UnknownIssuer") || text.contains("invalid peer certificate") {
         format!("TLS: the server's certificate is not trusted ({text}); give its CA with the ca_file option, or set insecure = true to skip verification")
     } else {

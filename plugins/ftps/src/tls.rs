@@ -36,8 +36,12 @@ impl TlsConnector {
         } else {
             ferry_tls_config::TLS12_ONLY
         };
-        let client =
-            ferry_tls_config::client_config(config.ca_file.as_deref(), config.insecure, versions)?;
+        let trust = ferry_tls_config::Trust {
+            ca_file: config.ca_file.as_deref(),
+            fingerprint: config.fingerprint.as_deref(),
+            insecure: config.insecure,
+        };
+        let client = ferry_tls_config::client_config(&trust, versions)?;
         Ok(TlsConnector {
             config: Arc::new(client),
         })

@@ -1,15 +1,33 @@
 //! The rustls client configuration of ferry's TLS backends (FTPS, eXist over HTTPS): the ring
-//! provider, the system's certificate authorities or the `ca_file` option's, or — with
-//! `insecure` — any certificate. One place, so every backend trusts the same way.
+//! provider; the system's certificate authorities or the `ca_file` option's, one certificate
+//! pinned by its SHA-256 fingerprint (`fingerprint`, the way FileZilla users trust a self-signed
+//! server), or — with `insecure` — any certificate. One place, so every backend trusts the same
+//! way and explains a refusal the same way ([`untrusted_message`]).
+
+mod verify;
 
 use std::{path::Path, sync::Arc};
 
 use ferry_plugin_api::{BackendError, ErrorKind};
 use rustls::{
-    client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier},
-    pki_types::{pem::PemObject, CertificateDer, ServerName, UnixTime},
-    ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    client::WebPkiServerVerifier,
+    pki_types::{pem::PemObject, CertificateDer},
+    ClientConfig, RootCertStore,
 };
+
+pub use verify::{untrusted_message, Fingerprint};
+use verify::{AcceptAnything, Explained, Pinned};
+
+/// The options that say which server certificates to trust.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Trust<'a> {
+    /// `ca_file`: PEM certificate authorities to trust instead of the system's.
+    pub ca_file: Option<&'a Path>,
+    /// `fingerprint`: trust exactly the certificate with this SHA-256 fingerprint.
+    pub fingerprint: Option<&'a str>,
+    /// `insecure`: trust anything.
+    pub insecure: bool,
+}
 
 /// TLS 1.2 only.
 pub const TLS12_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
@@ -22,26 +40,50 @@ pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// A client configuration for `versions`, trusting `ca_file`'s certificates (else the system's),
-/// or anything with `insecure`.
+/// A client configuration for `versions` that trusts what `trust` says. Contradicting options
+/// (a fingerprint with `ca_file` or `insecure`) and a malformed fingerprint are INVALID_CONFIG.
 pub fn client_config(
-    ca_file: Option<&Path>,
-    insecure: bool,
+    trust: &Trust,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> Result<ClientConfig, BackendError> {
+    let invalid = |why: String| BackendError::new(ErrorKind::INVALID_CONFIG, why);
     let builder = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(versions)
-        .map_err(|e| BackendError::new(ErrorKind::INVALID_CONFIG, format!("TLS setup: {e}")))?;
-    Ok(if insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnything))
-            .with_no_client_auth()
-    } else {
-        builder
-            .with_root_certificates(roots(ca_file)?)
-            .with_no_client_auth()
-    })
+        .map_err(|e| invalid(format!("TLS setup: {e}")))?;
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> =
+        match (trust.fingerprint, trust.insecure) {
+            (Some(_), true) => {
+                return Err(invalid(
+                    "fingerprint and insecure contradict each other: pin the certificate, or skip verification".into(),
+                ))
+            }
+            (Some(_), false) if trust.ca_file.is_some() => {
+                return Err(invalid(
+                    "fingerprint and ca_file contradict each other: pin one certificate, or trust a CA".into(),
+                ))
+            }
+            (Some(text), false) => Arc::new(Pinned::new(Fingerprint::parse(text)?)),
+            (None, true) => Arc::new(AcceptAnything),
+            (None, false) => {
+                let roots = roots(trust.ca_file)?;
+                // No authority at all (a system without CA certificates): every certificate is
+                // refused with the way out, and plain connections still work.
+                let webpki = if roots.is_empty() {
+                    None
+                } else {
+                    Some(
+                        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+                            .build()
+                            .map_err(|e| invalid(format!("TLS setup: {e}")))?,
+                    )
+                };
+                Arc::new(Explained::new(webpki, trust.ca_file.is_some()))
+            }
+        };
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth())
 }
 
 fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, BackendError> {
@@ -73,45 +115,4 @@ fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, BackendError> {
         }
     }
     Ok(store)
-}
-
-/// `insecure = true`: accepts any certificate (the backend warns on every run).
-#[derive(Debug)]
-struct AcceptAnything;
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
