@@ -60,7 +60,9 @@ fn hostile_listings_are_refused_and_nothing_is_written_outside_the_destination()
 
 #[test]
 fn a_connection_cut_mid_upload_is_retried_and_never_leaves_a_partial_file() {
-    let server = FtpServer::start(Kind::Pyftpdlib);
+    // Throttled, so the 48 MiB upload is still under way when the cut comes 150 ms after its
+    // STOR, however fast or busy the machine.
+    let server = FtpServer::start_throttled(64 * 1024 * 1024);
     let proxy = CuttingProxy::start(server.port, 2, Duration::from_millis(150));
     let pair = Pair::new();
     put(&pair.src, "a.txt", b"first");

@@ -21,7 +21,7 @@ use crate::{
 
 /// The coarsest mtime precision at which equal dates count as equal content for a path that has
 /// a baseline (2 s: FAT; MLSD and MDTM give 1 s).
-const PROOF_PRECISION_NS: u64 = 2_000_000_000;
+pub const PROOF_PRECISION_NS: u64 = 2_000_000_000;
 
 /// Streaming buffer for hashing.
 const BUFFER_SIZE: usize = 256 * 1024;
@@ -111,7 +111,9 @@ pub fn mtimes_match(a: Option<i64>, b: Option<i64>, precision_ns: u64) -> bool {
     }
 }
 
-/// What a side looks like now, for storing in the baseline.
+/// What a side looks like now, for storing in the baseline. A side compared by version keeps
+/// the content hash too where one is known: a version listed too coarsely to be proven is
+/// settled by it before anything replaces it (`transfer::settle`).
 pub fn side_state(side: &Side, node: &Node, sha256: Option<String>) -> SideState {
     match side.compare {
         CompareBy::Content => SideState {
@@ -122,7 +124,7 @@ pub fn side_state(side: &Side, node: &Node, sha256: Option<String>) -> SideState
             pending: false,
         },
         CompareBy::Version => SideState {
-            sha256: None,
+            sha256,
             size: node.size,
             mtime_ns: node.mtime_ns,
             token: node.token.clone(),

@@ -1,7 +1,8 @@
 //! Committing a copy where the destination can be re-checked cheaply (`COMMIT_CHECK`): the bytes
 //! go to a temporary name only ferry makes, the destination's current version is compared with
 //! the one the plan was made against, and only an unchanged destination is replaced (one rename).
-//! Elsewhere the backend's own atomic write commits at once.
+//! Elsewhere the backend's own atomic write commits at once, after a version listed too coarsely
+//! to be proven unchanged has been settled (`settle`).
 
 use ferry_plugin_api::{temp_name::temp_name, BackendError, Capabilities, ErrorKind};
 
@@ -14,6 +15,9 @@ pub(super) enum Committed {
     Done(Box<Copied>),
     /// The destination changed while the copy ran; the copy was discarded.
     DestinationChanged,
+    /// A closer look found the destination changed since the last sync although its listing
+    /// did not show it; nothing was copied.
+    ChangedSinceSync,
 }
 
 impl Run<'_, '_> {
@@ -29,6 +33,9 @@ impl Run<'_, '_> {
         let (from_side, to_side) = (executor.side(to.other()), executor.side(to));
         let checked = to_side.can(Capabilities::COMMIT_CHECK) && to_side.can(Capabilities::RENAME);
         if !checked {
+            if !self.settled(to, path)? {
+                return Ok(Committed::ChangedSinceSync);
+            }
             return copy_file_as(
                 from_side,
                 to_side,
@@ -77,7 +84,7 @@ impl Run<'_, '_> {
 
     /// What the plan expects at `path` on side `to` right before a copy replaces it: nothing
     /// where this run moved or cleared it away, else what the scan saw.
-    fn expected(&self, to: Which, path: &str) -> Option<&Node> {
+    pub(super) fn expected(&self, to: Which, path: &str) -> Option<&Node> {
         let vacated = self
             .vacated
             .lock()

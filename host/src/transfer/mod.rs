@@ -9,13 +9,15 @@
 //! - `commit`: committing a copy only over the destination version the plan expected;
 //! - `conflicts`: the steps of settled bisync conflicts (clear, keep both);
 //! - `pending`: versions read back at the end of the run;
-//! - `resume`: a source read that picks up where a cut connection stopped.
+//! - `resume`: a source read that picks up where a cut connection stopped;
+//! - `settle`: a closer look at a version listed too coarsely, before it is replaced or deleted.
 
 mod commit;
 mod conflicts;
 mod copy;
 mod pending;
 mod resume;
+mod settle;
 
 pub use copy::{copy_file, copy_file_as, Copied, Copying};
 
@@ -402,8 +404,12 @@ impl Run<'_, '_> {
             &phases.deletions,
             self.executor.options.jobs,
             || self.keep_going(),
-            |(path, on)| match self.unless_dry(|| self.executor.side(*on).backend.delete(path)) {
-                Ok(()) => {
+            |(path, on)| match self.delete_settled(path, *on) {
+                Ok(false) => self.report(Event::Conflict {
+                    path,
+                    why: settle::CHANGED_NOT_DELETED,
+                }),
+                Ok(true) => {
                     self.report(Event::Deleted {
                         path,
                         dir: false,
@@ -458,6 +464,13 @@ impl Run<'_, '_> {
                 });
                 false
             }
+            Ok(commit::Committed::ChangedSinceSync) => {
+                self.report(Event::Conflict {
+                    path,
+                    why: settle::CHANGED_NOT_OVERWRITTEN,
+                });
+                false
+            }
             Ok(commit::Committed::Done(copied)) => {
                 let to_state = self.written_state(to, path, &copied);
                 if self.changed_while_read(from, path, &node) {
@@ -486,7 +499,9 @@ impl Run<'_, '_> {
                         token: None,
                         pending: false,
                     },
-                    CompareBy::Version => compare::side_state(executor.side(from), &node, None),
+                    CompareBy::Version => {
+                        compare::side_state(executor.side(from), &node, Some(copied.sha256.clone()))
+                    }
                 };
                 self.report(Event::Transferred {
                     path,
@@ -544,7 +559,8 @@ impl Run<'_, '_> {
                         .push((to, path.to_string()));
                 }
                 SideState {
-                    sha256: None,
+                    // What was sent: settles a version listed too coarsely (`settle`).
+                    sha256: Some(copied.sha256.clone()),
                     size: entry.size,
                     mtime_ns,
                     pending,

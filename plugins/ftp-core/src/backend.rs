@@ -6,6 +6,8 @@
 //! server's SIZE, and are renamed into place (deleting the old file first where the server
 //! refuses to rename over it); the entry is then read back with MLST or by listing the parent,
 //! so the baseline stores the server's own version in the same form the next listing will show.
+//! On a server without MLSD, LIST and MDTM times are converted to UTC with the offsets
+//! [`crate::clock`] learns, and a file's stat takes its time from MDTM, to the second.
 
 use std::{
     collections::HashSet,
@@ -22,9 +24,10 @@ use ferry_plugin_api::{
 use suppaftp::{FtpError, FtpResult, ImplFtpStream, Mode, Status};
 
 use crate::{
+    clock::{self, Offsets},
     config::{FtpConfig, FtpUrl},
     error::{ftp_error, reply_code},
-    listing::{format_fact_time, parse_list_line, parse_mlsd_line},
+    listing::{format_fact_time, parse_fact_time, parse_list_line, parse_mlsd_line},
     pool::{Conn, Pool},
     session::{self, Connector, Features, Settings},
     transfer::Download,
@@ -35,6 +38,19 @@ pub struct FtpBackend<C: Connector> {
     pool: Pool<C>,
     features: Features,
     known_dirs: Mutex<HashSet<String>>,
+    /// The server's offsets from UTC, once learned (servers without MLSD only).
+    clock: Mutex<Option<Offsets>>,
+    host: HostBox,
+}
+
+const NS: i64 = 1_000_000_000;
+
+/// Seconds since the epoch by ferry's clock.
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn join(dir: &str, name: &str) -> String {
@@ -111,6 +127,8 @@ impl<C: Connector> FtpBackend<C> {
             pool,
             features,
             known_dirs: Mutex::new(HashSet::new()),
+            clock: Mutex::new(None),
+            host,
         })
     }
 
@@ -178,18 +196,28 @@ impl<C: Connector> FtpBackend<C> {
         }
     }
 
-    fn parse_listing(&self, dir: &str, lines: Vec<String>, mlsd: bool) -> Listing {
+    /// Parses a listing of `dir`; LIST dates are moved back by `list_offset` seconds to UTC.
+    fn parse_listing(
+        &self,
+        dir: &str,
+        lines: Vec<String>,
+        mlsd: bool,
+        list_offset: i64,
+    ) -> Listing {
         let mut listing = Listing::default();
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        let (year, month, day) = civil_date(now);
+        let (year, month, day) = civil_date(unix_now() + list_offset);
         for line in lines {
             let parsed = if mlsd {
                 parse_mlsd_line(&line)
             } else {
-                parse_list_line(&line, year, (month, day))
+                parse_list_line(&line, year, (month, day)).map(|entry| {
+                    entry.map(|mut entry| {
+                        if let Some(ns) = entry.mtime_ns.into_option() {
+                            entry.mtime_ns = Some(ns - list_offset * NS).into();
+                        }
+                        entry
+                    })
+                })
             };
             let shown_dir = if dir.is_empty() { "." } else { dir };
             match parsed {
@@ -221,15 +249,142 @@ impl<C: Connector> FtpBackend<C> {
     }
 
     fn list_on(&self, conn: &mut Conn<C>, dir: &str) -> Result<Listing, FtpError> {
-        let absolute = self.absolute(dir);
-        let ftp = conn.ftp();
-        ftp.cwd(&absolute)?;
-        let lines = if self.features.mlsd {
-            ftp.mlsd(None)?
-        } else {
-            ftp.list(Some("-a"))?
+        conn.ftp().cwd(self.absolute(dir))?;
+        if self.features.mlsd {
+            let lines = conn.ftp().mlsd(None)?;
+            return Ok(self.parse_listing(dir, lines, true, 0));
+        }
+        let offsets = self.offsets(conn, dir)?;
+        let lines = conn.ftp().list(Some("-a"))?;
+        Ok(self.parse_listing(dir, lines, false, offsets.list))
+    }
+
+    /// The offsets learned so far (none yet: UTC).
+    fn learned(&self) -> Offsets {
+        self.clock.lock().expect("clock").unwrap_or_default()
+    }
+
+    /// The server's offsets from UTC, learned on first need from a probe in `dir` (where `conn`
+    /// is). A broken connection is an error (the caller retries, the offsets are learned
+    /// later); any other failure is logged once and the times are read as UTC.
+    fn offsets(&self, conn: &mut Conn<C>, dir: &str) -> FtpResult<Offsets> {
+        let mut clock = self.clock.lock().expect("clock");
+        if let Some(offsets) = *clock {
+            return Ok(offsets);
+        }
+        let offsets = match self.probe_clock(conn, dir) {
+            Ok(offsets) => {
+                let mdtm = if self.features.mdtm {
+                    format!(", MDTM {}", Offsets::describe(offsets.mdtm))
+                } else {
+                    String::new()
+                };
+                self.log_info(&format!(
+                    "{}: no MLSD; LIST shows {}{mdtm} (learned from a probe file); times are converted to UTC",
+                    self.server(),
+                    Offsets::describe(offsets.list)
+                ));
+                offsets
+            }
+            Err(Ok(why)) => {
+                self.log_info(&format!(
+                    "{}: no MLSD, and the server's time zone could not be learned ({why}); its times are read as UTC",
+                    self.server()
+                ));
+                Offsets::default()
+            }
+            Err(Err(broken)) => return Err(broken),
         };
-        Ok(self.parse_listing(dir, lines, self.features.mlsd))
+        *clock = Some(offsets);
+        Ok(offsets)
+    }
+
+    /// Writes, reads back and removes a probe file in `dir`. `Err(Ok(why))`: no offsets to be
+    /// had; `Err(Err(e))`: the connection broke.
+    fn probe_clock(
+        &self,
+        conn: &mut Conn<C>,
+        dir: &str,
+    ) -> Result<Offsets, Result<String, FtpError>> {
+        let name = ferry_plugin_api::temp_name::temp_name("ferry-clock-probe");
+        let path = self.absolute(&join(dir, &name));
+        let failed = |command: String, error: FtpError| {
+            if is_connection_failure(&error) {
+                Err(error)
+            } else {
+                Ok(format!(
+                    "{command}: {}",
+                    self.error(&command, error).message
+                ))
+            }
+        };
+        let before = unix_now();
+        if let Err(error) = conn.ftp().put_file(&path, &mut &b"ferry clock probe\n"[..]) {
+            return Err(failed(format!("STOR {path}"), error));
+        }
+        let after = unix_now();
+        let result = self.read_probe(conn, &path, &name, (before, after));
+        // A probe left behind (a broken connection) has a temporary name a later run removes.
+        let _ = conn.ftp().rm(&path);
+        result.map_err(|(command, error)| match error {
+            Some(error) => failed(command, error),
+            None => Ok(command),
+        })
+    }
+
+    /// The offsets the probe at `path` shows. `Err((why, error))`.
+    fn read_probe(
+        &self,
+        conn: &mut Conn<C>,
+        path: &str,
+        name: &str,
+        (before, after): (i64, i64),
+    ) -> Result<Offsets, (String, Option<FtpError>)> {
+        let lines = conn
+            .ftp()
+            .list(Some("-a"))
+            .map_err(|e| ("LIST -a".to_string(), Some(e)))?;
+        let (year, month, day) = civil_date(unix_now());
+        let listed = lines
+            .iter()
+            .filter_map(|line| parse_list_line(line, year, (month, day)).ok().flatten())
+            .find(|entry| entry.name.as_str() == name)
+            .ok_or_else(|| ("the probe file is not in the listing".to_string(), None))?;
+        let shown = listed
+            .mtime_ns
+            .into_option()
+            .ok_or_else(|| ("the probe file's listing has no date".to_string(), None))?;
+        let list = clock::learn(before, after, shown, listed.mtime_precision_ns)
+            .map_err(|why| (format!("LIST: {why}"), None))?;
+        let mdtm = if self.features.mdtm {
+            let (ns, precision) = self.mdtm(conn, path)?;
+            clock::learn(before, after, ns, precision)
+                .map_err(|why| (format!("MDTM: {why}"), None))?
+        } else {
+            list
+        };
+        Ok(Offsets { list, mdtm })
+    }
+
+    /// MDTM of `absolute`, as the server shows it: (ns, precision).
+    fn mdtm(
+        &self,
+        conn: &mut Conn<C>,
+        absolute: &str,
+    ) -> Result<(i64, u64), (String, Option<FtpError>)> {
+        let command = format!("MDTM {absolute}");
+        let reply = conn
+            .ftp()
+            .custom_command(&command, &[Status::File])
+            .map_err(|e| (command.clone(), Some(e)))?;
+        let text = String::from_utf8_lossy(&reply.body);
+        let value = text.trim().trim_start_matches("213").trim();
+        parse_fact_time(value)
+            .ok_or_else(|| (format!("{command}: unreadable reply {text:?}"), None))
+    }
+
+    fn log_info(&self, message: &str) {
+        self.host.log(LogLevel::INFO, message.into());
     }
 
     fn stat_on(&self, conn: &mut Conn<C>, path: &str) -> Result<Entry, BackendError> {
@@ -261,11 +416,21 @@ impl<C: Connector> FtpBackend<C> {
             };
         }
         match self.list_on(conn, parent) {
-            Ok(listing) => listing
-                .entries
-                .into_iter()
-                .find(|e| e.name.as_str() == name)
-                .ok_or_else(|| BackendError::not_found(path)),
+            Ok(listing) => {
+                let mut entry = listing
+                    .entries
+                    .into_iter()
+                    .find(|e| e.name.as_str() == name)
+                    .ok_or_else(|| BackendError::not_found(path))?;
+                // The listing's date is a minute at best: MDTM gives the second, so a version
+                // ferry records can later be told from an edit made in the same minute.
+                if entry.kind == EntryKind::FILE && self.features.mdtm {
+                    if let Ok((ns, _)) = self.mdtm(conn, &absolute) {
+                        entry = entry.with_mtime(ns - self.learned().mdtm * NS, NS as u64);
+                    }
+                }
+                Ok(entry)
+            }
             Err(e) if reply_code(&e) == Some(550) => Err(BackendError::not_found(path)),
             Err(e) => Err(self.error(&format!("LIST {}", self.absolute(parent)), e)),
         }

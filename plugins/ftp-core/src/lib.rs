@@ -5,12 +5,13 @@
 //! - [`config`]: options and `ftp://`/`ftps://`/`ftps+implicit://` URLs;
 //! - [`session`]: opening and logging in one control connection, data-connection modes, FEAT;
 //! - [`pool`]: the bounded connection pool;
-//! - [`listing`]: MLSD and LIST parsing;
+//! - [`listing`]: MLSD and LIST parsing; [`clock`]: the offset of a LIST-only server's clock;
 //! - [`backend`]: the `BackendImpl` in FTP commands; [`transfer`]: downloads;
 //! - [`error`]: the mapping of FTP failures to ferry's error kinds.
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod listing;

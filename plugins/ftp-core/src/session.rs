@@ -209,6 +209,8 @@ pub struct Features {
     pub mlst: bool,
     /// MFMT to set modification times.
     pub mfmt: bool,
+    /// MDTM to read a file's modification time to the second.
+    pub mdtm: bool,
 }
 
 /// Asks FEAT. A server that answers it with a refusal has none of the extensions; a FEAT that
@@ -226,5 +228,6 @@ pub fn features<T: TlsStream>(ftp: &mut ImplFtpStream<T>) -> FtpResult<Features>
         mlsd: has("MLST"),
         mlst: has("MLST"),
         mfmt: has("MFMT"),
+        mdtm: has("MDTM"),
     })
 }
