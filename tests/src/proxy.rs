@@ -4,7 +4,8 @@
 //!   (data connections go straight to the server and lose their session);
 //! - [`TruncatingProxy`] carries the data connections too and ends the first upload cleanly
 //!   early, as a middlebox that closes a transfer: the server replies 226 to a short file; or it
-//!   ends the first download early, counting the bytes it carried to the client.
+//!   ends the first download early, counting the bytes it carried to the client; or it stalls
+//!   the first upload, reading no more of it while keeping every connection open.
 
 use std::{
     io::{Read, Write},
@@ -134,6 +135,9 @@ enum Cut {
     /// The first data connection to carry `keep` bytes to the client (listings are smaller):
     /// the client sees a clean end, the server a connection that is gone.
     Download { keep: u64 },
+    /// The first upload: after `keep` bytes nothing more is read from the client, and the
+    /// connections stay open (a stalled network path).
+    Stall { keep: u64 },
 }
 
 impl TruncatingProxy {
@@ -145,6 +149,11 @@ impl TruncatingProxy {
     /// Forwards to `127.0.0.1:upstream`, ending the first download cleanly after `keep` bytes.
     pub fn start_download(upstream: u16, keep: u64) -> Self {
         Self::launch(upstream, Cut::Download { keep })
+    }
+
+    /// Forwards to `127.0.0.1:upstream`, stalling the first upload after `keep` bytes.
+    pub fn start_stall(upstream: u16, keep: u64) -> Self {
+        Self::launch(upstream, Cut::Stall { keep })
     }
 
     fn launch(upstream: u16, how: Cut) -> Self {
@@ -285,7 +294,7 @@ fn relay_data(data_port: u16, data: DataRelay) -> u16 {
 fn relay_down(mut from: TcpStream, mut to: TcpStream, data: DataRelay) {
     let keep = match data.how {
         Cut::Download { keep } => keep,
-        Cut::Upload { .. } => u64::MAX,
+        Cut::Upload { .. } | Cut::Stall { .. } => u64::MAX,
     };
     let mut buffer = [0u8; 65536];
     let mut forwarded = 0u64;
@@ -314,9 +323,10 @@ fn relay_down(mut from: TcpStream, mut to: TcpStream, data: DataRelay) {
 /// Client → server: the first upload is ended cleanly for the server after `keep` bytes, the
 /// rest of the client's bytes read and dropped.
 fn relay_up(mut from: TcpStream, mut to: TcpStream, data: DataRelay) {
-    let keep = match data.how {
-        Cut::Upload { keep } => keep,
-        Cut::Download { .. } => u64::MAX,
+    let (keep, stall) = match data.how {
+        Cut::Upload { keep } => (keep, false),
+        Cut::Stall { keep } => (keep, true),
+        Cut::Download { .. } => (u64::MAX, false),
     };
     let mut buffer = [0u8; 65536];
     let mut forwarded = 0u64;
@@ -338,6 +348,11 @@ fn relay_up(mut from: TcpStream, mut to: TcpStream, data: DataRelay) {
             break;
         }
         forwarded += allowed as u64;
+        if cutting && forwarded >= keep && stall {
+            // Read nothing more, hold both ends open: the client's sends block.
+            thread::sleep(Duration::from_secs(120));
+            return;
+        }
         if cutting && forwarded >= keep {
             // A clean end for the server; the rest of the client's bytes are dropped.
             let _ = to.shutdown(Shutdown::Write);

@@ -261,6 +261,41 @@ fn a_cut_download_resumes_where_it_stopped() {
     );
 }
 
+/// An upload whose network path stalls is given up after about `timeout` without progress and
+/// sent again on a fresh connection. (It took four times `timeout`: sends that moved a few bytes
+/// restarted the clock, and dropping the dead transfer waited on the control connection for a
+/// reply that could not come.)
+#[test]
+fn a_stalled_upload_is_given_up_after_the_timeout_and_sent_again() {
+    let server = FtpServer::start(Kind::Pyftpdlib);
+    let proxy = TruncatingProxy::start_stall(server.port, 256 * 1024);
+    let pair = Pair::new();
+    let big: Vec<u8> = (0..16 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    put(&pair.src, "big.bin", &big);
+    pair.configure(&format!(
+        "[remotes.stalling]\nurl = \"ftp://{USER}@127.0.0.1:{}/site\"\ntimeout = 3\n",
+        proxy.port
+    ));
+    let started = std::time::Instant::now();
+    let run = pair.ferry_with_password(&["-v", "sync", pair.src.to_str().unwrap(), "stalling:"]);
+    let took = started.elapsed();
+    assert_eq!(
+        proxy.truncated.load(Ordering::SeqCst),
+        1,
+        "the proxy stalled nothing"
+    );
+    assert_eq!(run.code, 0, "{} {}", run.stdout, run.stderr);
+    assert_eq!(run.lines, ["↑ big.bin (new)"], "{}", run.stderr);
+    assert!(run.stderr.contains("retrying (1 of 3)"), "{}", run.stderr);
+    assert!(std::fs::read(server.root.join("site/big.bin")).unwrap() == big);
+    assert!(
+        took < Duration::from_secs(2 * 3 + 4),
+        "the stalled upload took {took:?} to recover with timeout = 3 s"
+    );
+}
+
 /// A connection that breaks during FEAT is not a server without extensions: ferry asks again on
 /// a fresh connection, so the run lists with MLSD and sets mtimes with MFMT like any other, and
 /// the next run finds nothing changed (read as "no extensions", the run used LIST and no MFMT,

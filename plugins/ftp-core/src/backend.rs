@@ -30,7 +30,7 @@ use crate::{
     listing::{format_fact_time, parse_fact_time, parse_list_line, parse_mlsd_line},
     pool::{Conn, Pool},
     session::{self, Connector, Features, Settings},
-    transfer::Download,
+    transfer::{Download, StallGuard},
 };
 
 /// One FTP server and root directory.
@@ -519,7 +519,9 @@ impl<C: Connector> FtpBackend<C> {
                 return Err(self.error(&command, error));
             }
         };
-        let (sent, size_error) = match copy_exact(source, &mut stream, size, path) {
+        let mut guarded = StallGuard::new(&mut stream, self.pool.settings().timeout);
+        let copied = copy_exact(source, &mut guarded, size, path);
+        let (sent, size_error) = match copied {
             Ok(sent) => (sent, None),
             Err(CopyError::Size(error)) => (0, Some(error)),
             Err(CopyError::Source(error)) => {
@@ -529,7 +531,11 @@ impl<C: Connector> FtpBackend<C> {
                 return Err(error);
             }
             Err(CopyError::Sink(error)) => {
+                // The data connection failed (a stall timed out, a reset): the server will send
+                // no completion reply that could be waited for. Closing the control connection
+                // first lets the dropped stream give up at once instead of after `timeout`.
                 conn.broken();
+                let _ = conn.ftp().get_ref().shutdown(std::net::Shutdown::Both);
                 drop(stream);
                 return Err(self.error(&command, FtpError::ConnectionError(error)));
             }

@@ -1,9 +1,13 @@
 //! Downloads: a reader over an FTP data connection that holds its control connection until the
 //! transfer is complete. At the end of the data it reads the server's completion reply (so a
 //! transfer the server aborted is an error, not a short file) and returns the connection to the
-//! pool; a transfer abandoned half-way closes its connection instead.
+//! pool; a transfer abandoned half-way closes its connection instead. Uploads: a writer that
+//! gives up when a send makes no headway for the timeout.
 
-use std::io::Read;
+use std::{
+    io::{Read, Write},
+    time::{Duration, Instant},
+};
 
 use suppaftp::TransferStream;
 
@@ -72,5 +76,42 @@ impl<C: Connector> Drop for Download<C> {
                 conn.broken();
             }
         }
+    }
+}
+
+/// Writes to an upload's data connection, failing with `TimedOut` when one send blocked for the
+/// whole timeout. The socket's own send timeout restarts whenever a send moves a few bytes, so a
+/// stalled path could hold an upload for several timeouts; one send that waited it out is a
+/// stall however many bytes it squeezed through.
+pub struct StallGuard<W> {
+    inner: W,
+    timeout: Duration,
+}
+
+impl<W: Write> StallGuard<W> {
+    /// Guards `inner` with `timeout`.
+    pub fn new(inner: W, timeout: Duration) -> Self {
+        StallGuard { inner, timeout }
+    }
+}
+
+impl<W: Write> Write for StallGuard<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let started = Instant::now();
+        let written = self.inner.write(buf)?;
+        if started.elapsed() >= self.timeout && written < buf.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the data connection made no headway for {} s",
+                    self.timeout.as_secs()
+                ),
+            ));
+        }
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
