@@ -1,9 +1,9 @@
 //! Real FTP servers for the suites, started on 127.0.0.1 at free ports and stopped on drop:
-//! pyftpdlib (MLSD, MFMT; explicit TLS; a hostile-listing mode), pure-ftpd (Debian), vsftpd
-//! (Debian's binary, unpacked by `scripts/install-test-servers.sh`; no MLSD, so LIST is used;
-//! explicit and implicit TLS; optionally local time in a time zone) and ProFTPD (Debian's binary
-//! and mod_tls, unpacked the same way; MLSD, MFMT; explicit and implicit TLS with its default
-//! demand that data connections reuse the control connection's TLS session). Every server
+//! pyftpdlib (MLSD, MFMT; explicit TLS; a hostile-listing mode), pure-ftpd (Debian; MLSD; explicit
+//! TLS), vsftpd (Debian's binary, unpacked by `scripts/install-test-servers.sh`; no MLSD, so LIST
+//! is used; explicit and implicit TLS; optionally local time in a time zone) and ProFTPD (Debian's
+//! binary and mod_tls, unpacked the same way; MLSD, MFMT; explicit and implicit TLS with its
+//! default demand that data connections reuse the control connection's TLS session). Every server
 //! serves a fresh temporary directory.
 
 use std::{
@@ -279,7 +279,7 @@ impl FtpServer {
                 command
             }
             Kind::PureFtpd => {
-                assert_eq!(tls, Tls::None, "pure-ftpd is run plain here");
+                assert_ne!(tls, Tls::Implicit, "pure-ftpd offers explicit TLS only");
                 let hash = Command::new("openssl")
                     .args(["passwd", "-6", PASSWORD])
                     .output()
@@ -322,6 +322,14 @@ impl FtpServer {
                         "-l",
                     ])
                     .arg(format!("puredb:{}", pdb.display()));
+                if let Some((_, cert, key)) = &certificates {
+                    // TLS required on the control connection (-Y 2), with our certificate.
+                    command.args(["-Y", "2", "-2"]).arg(format!(
+                        "{},{}",
+                        cert.display(),
+                        key.display()
+                    ));
+                }
                 command
             }
             Kind::Vsftpd => {

@@ -42,6 +42,11 @@ fn pure_ftpd_passes() {
 }
 
 #[test]
+fn pure_ftpd_passes_over_explicit_tls() {
+    passes(&FtpServer::start_tls(Kind::PureFtpd, Tls::Explicit), "ftps");
+}
+
+#[test]
 fn vsftpd_passes_through_the_list_fallback() {
     let server = FtpServer::start(Kind::Vsftpd);
     let backend = open(&server, "ftp", server.options("")).unwrap();

@@ -1,7 +1,7 @@
-//! The one-way engine against real FTP servers — pyftpdlib (MLSD, MFMT), vsftpd (LIST only) and
-//! ProFTPD (MLSD, MFMT; plain, explicit and implicit TLS): upload and download, no false changes
-//! on re-runs, conflicts with edits made on the server, `--delete`, `--dry-run`, and a killed
-//! upload that resumes.
+//! The one-way engine against real FTP servers — pyftpdlib (MLSD, MFMT), pure-ftpd (MLSD; plain and
+//! explicit TLS), vsftpd (LIST only) and ProFTPD (MLSD, MFMT; plain, explicit and implicit TLS):
+//! upload and download, no false changes on re-runs, conflicts with edits made on the server,
+//! `--delete`, `--dry-run`, and a killed upload that resumes.
 
 use std::time::Duration;
 
@@ -247,6 +247,16 @@ fn killed_upload_resumes_on_pyftpdlib() {
 #[test]
 fn killed_upload_resumes_on_vsftpd() {
     resume_scenario(FtpServer::start(Kind::Vsftpd));
+}
+
+#[test]
+fn upload_to_pure_ftpd() {
+    upload_scenario(FtpServer::start(Kind::PureFtpd));
+}
+
+#[test]
+fn download_from_pure_ftpd_over_explicit_tls() {
+    download_scenario(FtpServer::start_tls(Kind::PureFtpd, Tls::Explicit));
 }
 
 #[test]
