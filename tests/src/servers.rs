@@ -61,13 +61,23 @@ pub struct FtpServer {
     _dir: tempfile::TempDir,
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1 for a server to listen on. Taken from 20000–29999, below the
+/// kernel's ephemeral range, where client sockets and the servers' passive data ports (40000 and
+/// up) live: a port from there could be taken by a data connection between this check and the
+/// server's bind, and the server would fail to start while another process answered on its port.
+/// Each call in a test process gives another port.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(7919) % 10_000;
+    for _ in 0..10_000 {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let port = 20_000 + ((start + n) % 10_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 20000-29999 on 127.0.0.1")
 }
 
 fn run(command: &mut Command) {
