@@ -130,6 +130,48 @@ fn user_mistakes_are_one_clear_line_and_exit_2() {
     assert!(stderr(&output).contains("Usage"));
 }
 
+/// Messages name the thing and the cause once, with no empty part and no doubled separator
+/// (`bad:: the password_command failed`, `cannot list the source f: : not a directory`).
+#[test]
+fn messages_have_no_empty_parts_or_doubled_separators() {
+    let pair = Pair::new();
+    pair.configure(
+        "[remotes.bad]\nurl = \"ftp://someone@127.0.0.1:9/\"\npassword_command = \"exit 3\"\n",
+    );
+    let run = pair.ferry(&["ls", "bad:"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.trim_end(),
+        "ferry: error: bad: the password_command failed (exit status: 3)"
+    );
+    put(&pair.src, "a.txt", b"a file, not a directory");
+    let file = pair.src.join("a.txt");
+    let run = pair.ferry(&["sync", file.to_str().unwrap(), pair.dst.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!(
+            "ferry: error: cannot list the source {}: not a directory",
+            file.display()
+        )
+    );
+}
+
+/// `--quiet` and `--verbose` ask for opposite things: a usage error, not a silent winner.
+#[test]
+fn quiet_and_verbose_together_are_a_usage_error() {
+    let pair = Pair::new();
+    let run = pair.ferry(&[
+        "sync",
+        "-q",
+        "-v",
+        pair.src.to_str().unwrap(),
+        pair.dst.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+}
+
 #[test]
 fn ferry_plugin_path_is_searched_and_the_current_directory_is_not() {
     let testkit = build_fixture_plugin("testkit", ApiVariant::Same);

@@ -52,6 +52,11 @@ fn the_installed_ferry_finds_its_plugins_without_environment_variables() {
         );
     }
     assert!(out.contains("(install prefix)"), "{out}");
+    // `make install` without FERRY_SYSTEM_PLUGIN_DIR set builds no system directory in.
+    assert!(
+        !out.contains("(system)"),
+        "an empty system directory is listed:\n{out}"
+    );
     assert!(
         !out.contains("development build"),
         "an installed ferry is no development build:\n{out}"

@@ -153,7 +153,7 @@ pub struct SyncArgs {
     pub json: bool,
 
     /// Print only problems (conflicts, invalid files, failures)
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
 
     /// Never show the progress bar

@@ -43,7 +43,7 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<ExitCode> {
     let backend = target.open()?;
     let root = backend
         .stat("")
-        .map_err(|e| anyhow::anyhow!("{}: {e}", target.label))?;
+        .map_err(|e| anyhow::anyhow!(crate::target::about(&target.label, e)))?;
     let mut listed = Vec::new();
     let mut failed = false;
     if root.is_dir() {

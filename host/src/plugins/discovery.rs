@@ -117,7 +117,8 @@ impl SearchPath {
                 });
             }
         }
-        if let Some(system) = option_env!("FERRY_SYSTEM_PLUGIN_DIR") {
+        // The Makefile exports the variable even when a build leaves it empty: empty is unset.
+        if let Some(system) = option_env!("FERRY_SYSTEM_PLUGIN_DIR").filter(|dir| !dir.is_empty()) {
             dirs.push(SearchDir {
                 path: PathBuf::from(system),
                 origin: SearchOrigin::System,

@@ -40,7 +40,7 @@ impl Lookup<'_> {
         if let (Some(user), true) = (user, std::io::stdin().is_terminal()) {
             let prompt = format!("password for {user}@{}: ", self.host);
             let password = rpassword::prompt_password(prompt)
-                .with_context(|| format!("{}: cannot read the password", self.shown))?;
+                .with_context(|| super::about(self.shown, "cannot read the password"))?;
             return Ok(Some((None, password)));
         }
         Ok(None)
@@ -58,16 +58,15 @@ impl Lookup<'_> {
             .args(["-c", command])
             .stderr(std::process::Stdio::inherit())
             .output()
-            .with_context(|| format!("{}: cannot run the password_command", self.shown))?;
+            .with_context(|| super::about(self.shown, "cannot run the password_command"))?;
         if !output.status.success() {
-            bail!(
-                "{}: the password_command failed ({})",
+            bail!(super::about(
                 self.shown,
-                output.status
-            );
+                format!("the password_command failed ({})", output.status)
+            ));
         }
         let text = String::from_utf8(output.stdout)
-            .with_context(|| format!("{}: the password_command printed non-UTF-8", self.shown))?;
+            .with_context(|| super::about(self.shown, "the password_command printed non-UTF-8"))?;
         Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()))
     }
 }

@@ -17,6 +17,16 @@ use ferry_plugin_api::location::Location;
 
 pub use identity::{redact as redact_password, Identity};
 
+/// `message` about the target the user wrote as `label`: `web:www: message`, and for a named
+/// remote's root (`web:`) `web: message`, never `web:: message`.
+pub fn about(label: &str, message: impl std::fmt::Display) -> String {
+    if label.ends_with(':') {
+        format!("{label} {message}")
+    } else {
+        format!("{label}: {message}")
+    }
+}
+
 use crate::{
     backend::Backend,
     config::{valid_remote_name, Config, Remote},
@@ -196,7 +206,7 @@ impl Target {
     /// Opens the backend; errors name the target and never show a password.
     pub fn open(&self) -> Result<Backend> {
         Backend::open(self.plugin.clone(), &self.options, &self.label)
-            .map_err(|e| anyhow::anyhow!("{}: {}", self.label, self.scrub(&e.to_string())))
+            .map_err(|e| anyhow::anyhow!(about(&self.label, self.scrub(&e.to_string()))))
     }
 
     /// `text` with a password typed in the target's URL replaced by `***` (a plugin that echoes

@@ -147,11 +147,15 @@ impl BackendImpl for LocalBackend {
     fn list(&self, dir: &str) -> Result<Listing, BackendError> {
         let (full, meta) = self.metadata(dir)?;
         if !meta.is_dir() {
-            return Err(BackendError::new(
-                ErrorKind::INVALID_INPUT,
-                format!("{dir}: not a directory"),
-            )
-            .with_context("path", dir));
+            // The root itself is named by the caller, who knows how the user wrote it.
+            let message = if dir.is_empty() {
+                "not a directory".to_string()
+            } else {
+                format!("{dir}: not a directory")
+            };
+            return Err(
+                BackendError::new(ErrorKind::INVALID_INPUT, message).with_context("path", dir)
+            );
         }
         let mut listing = Listing::default();
         for item in fs::read_dir(&full).map_err(|e| io_error(e, dir))? {
