@@ -14,8 +14,9 @@
 //!
 //! Loading replays the journal over the snapshot; a torn last line (a power cut in the middle of
 //! an append) is ignored, and a writing session cuts it off before appending, so that a second
-//! interruption cannot bury it mid-file. At the end of a run the snapshot is rewritten
-//! atomically (temporary file, fsync, rename) and the journal removed. A snapshot of another
+//! interruption cannot bury it mid-file. At the end of a run that changed anything the snapshot
+//! is rewritten atomically (temporary file, fsync, rename) and the journal removed; a run that
+//! changed nothing leaves the files alone. A snapshot of another
 //! format version, or one that does not parse, is an error that names the file: never a silent
 //! reset.
 
@@ -165,7 +166,8 @@ pub fn adopt_legacy(
     old.remove()
 }
 
-#[derive(Serialize, Deserialize)]
+/// The snapshot as read: parsed straight into records, with no intermediate JSON tree.
+#[derive(Deserialize)]
 struct Snapshot {
     format: String,
     version: u32,
@@ -173,11 +175,37 @@ struct Snapshot {
     records: std::collections::BTreeMap<String, Record>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// The snapshot as written, borrowing the baseline rather than copying it.
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    format: &'a str,
+    version: u32,
+    endpoints: &'a [String; 2],
+    records: &'a std::collections::BTreeMap<String, Record>,
+}
+
+/// Just what says which format a snapshot is, for the message when the whole does not parse.
+#[derive(Deserialize)]
+struct Header {
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    version: u64,
+}
+
+#[derive(Deserialize)]
 #[serde(untagged)]
 enum JournalLine {
     Set { set: String, record: Record },
     Drop { drop: String },
+}
+
+/// A journal line as written, borrowing the record.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JournalLineRef<'a> {
+    Set { set: &'a str, record: &'a Record },
+    Drop { drop: &'a str },
 }
 
 /// Loads the baseline of `paths` (empty if none exists yet).
@@ -186,19 +214,32 @@ pub fn load(paths: &StatePaths) -> Result<Baseline> {
     match fs::read(&paths.snapshot) {
         Ok(bytes) => {
             let shown = paths.snapshot.display();
-            let header: serde_json::Value = serde_json::from_slice(&bytes)
-                .with_context(|| format!("the sync state {shown} is unreadable (not JSON); move it away to start over, and ferry will compare both sides afresh"))?;
-            let format = header.get("format").and_then(|v| v.as_str()).unwrap_or("");
-            let version = header.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
-            if format != FORMAT_NAME {
-                bail!("{shown} is not a ferry sync state (format `{format}`)");
-            }
-            if version != u64::from(FORMAT_VERSION) {
-                bail!("the sync state {shown} has format version {version}, but this ferry reads version {FORMAT_VERSION}; use the ferry that wrote it, or move the file away to start over");
-            }
-            let snapshot: Snapshot = serde_json::from_value(header).with_context(|| {
-                format!("the sync state {shown} is damaged; move it away to start over")
-            })?;
+            let snapshot = match serde_json::from_slice::<Snapshot>(&bytes) {
+                Ok(snapshot)
+                    if snapshot.format == FORMAT_NAME && snapshot.version == FORMAT_VERSION =>
+                {
+                    snapshot
+                }
+                parsed => {
+                    // Say why from the header alone: another format, another version, damage.
+                    let header: Header = serde_json::from_slice(&bytes)
+                        .with_context(|| format!("the sync state {shown} is unreadable (not JSON); move it away to start over, and ferry will compare both sides afresh"))?;
+                    let (format, version) = (header.format, header.version);
+                    if format != FORMAT_NAME {
+                        bail!("{shown} is not a ferry sync state (format `{format}`)");
+                    }
+                    if version != u64::from(FORMAT_VERSION) {
+                        bail!("the sync state {shown} has format version {version}, but this ferry reads version {FORMAT_VERSION}; use the ferry that wrote it, or move the file away to start over");
+                    }
+                    return Err(parsed.err().map_or_else(
+                        || anyhow::anyhow!("the sync state {shown} is damaged"),
+                        anyhow::Error::from,
+                    ))
+                    .with_context(|| {
+                        format!("the sync state {shown} is damaged; move it away to start over")
+                    });
+                }
+            };
             if snapshot.endpoints != paths.endpoints {
                 bail!(
                     "the sync state {shown} belongs to {} ↔ {}, not to this pair",
@@ -297,6 +338,8 @@ pub struct StateStore {
     journal: Option<File>,
     checkpoint_every: usize,
     since_checkpoint: usize,
+    /// Changes not in the snapshot yet: a journal was found, or one was appended since.
+    changed: bool,
 }
 
 fn private_options() -> OpenOptions {
@@ -328,6 +371,7 @@ impl StateStore {
         }
         let baseline = load(&paths)?;
         repair_torn_tail(&paths.journal)?;
+        let changed = paths.journal.exists();
         Ok((
             StateStore {
                 paths,
@@ -335,6 +379,7 @@ impl StateStore {
                 journal: None,
                 checkpoint_every: checkpoint_every.max(1),
                 since_checkpoint: 0,
+                changed,
             },
             baseline,
         ))
@@ -348,15 +393,11 @@ impl StateStore {
     /// Appends one change; fsyncs every `checkpoint_every` changes.
     pub fn append(&mut self, path: &str, record: Option<&Record>) -> Result<()> {
         let line = match record {
-            Some(record) => serde_json::to_string(&JournalLine::Set {
-                set: path.to_string(),
-                record: record.clone(),
-            }),
-            None => serde_json::to_string(&JournalLine::Drop {
-                drop: path.to_string(),
-            }),
+            Some(record) => serde_json::to_string(&JournalLineRef::Set { set: path, record }),
+            None => serde_json::to_string(&JournalLineRef::Drop { drop: path }),
         }
         .expect("records serialise");
+        self.changed = true;
         if self.journal.is_none() {
             let file = private_options()
                 .create(true)
@@ -397,13 +438,17 @@ impl StateStore {
         Ok(())
     }
 
-    /// Writes `baseline` as the new snapshot (atomically) and removes the journal.
+    /// Writes `baseline` as the new snapshot (atomically) and removes the journal — unless
+    /// nothing changed since the snapshot was read, which is then already `baseline`.
     pub fn compact(&mut self, baseline: &Baseline) -> Result<()> {
-        let snapshot = Snapshot {
-            format: FORMAT_NAME.to_string(),
+        if !self.changed && self.paths.snapshot.exists() {
+            return Ok(());
+        }
+        let snapshot = SnapshotRef {
+            format: FORMAT_NAME,
             version: FORMAT_VERSION,
-            endpoints: self.paths.endpoints.clone(),
-            records: baseline.records.clone(),
+            endpoints: &self.paths.endpoints,
+            records: &baseline.records,
         };
         let temp = self.paths.snapshot.with_extension("json.tmp");
         {
@@ -426,6 +471,7 @@ impl StateStore {
             }
         }
         self.journal = None;
+        self.changed = false;
         match fs::remove_file(&self.paths.journal) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("cannot remove {}", self.paths.journal.display()))
@@ -459,9 +505,9 @@ mod tests {
 
     /// A complete journal line setting `path` to `record(size)`.
     fn journal_line(path: &str, size: u64) -> String {
-        serde_json::to_string(&JournalLine::Set {
-            set: path.into(),
-            record: record(size),
+        serde_json::to_string(&JournalLineRef::Set {
+            set: path,
+            record: &record(size),
         })
         .unwrap()
     }
@@ -487,6 +533,40 @@ mod tests {
         assert_eq!(load(&paths).unwrap(), baseline);
         let mode = fs::metadata(&paths.snapshot).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_run_that_changed_nothing_leaves_the_snapshot_alone() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "a", "b");
+        let (mut store, mut baseline) = StateStore::open(paths.clone(), 100).unwrap();
+        store.append("x", Some(&record(1))).unwrap();
+        baseline.records.insert("x".into(), record(1));
+        store.compact(&baseline).unwrap();
+        let identity = |p: &Path| {
+            let meta = fs::metadata(p).unwrap();
+            (meta.ino(), meta.mtime_nsec(), meta.mtime())
+        };
+        let written = identity(&paths.snapshot);
+        drop(store);
+        let (mut store, baseline) = StateStore::open(paths.clone(), 100).unwrap();
+        store.compact(&baseline).unwrap();
+        assert_eq!(
+            identity(&paths.snapshot),
+            written,
+            "rewritten with nothing changed"
+        );
+        drop(store);
+        // A journal left by a killed run is folded in although this run appends nothing.
+        fs::write(&paths.journal, format!("{}\n", journal_line("y", 2))).unwrap();
+        let (mut store, baseline) = StateStore::open(paths.clone(), 100).unwrap();
+        store.compact(&baseline).unwrap();
+        assert!(!paths.journal.exists());
+        assert_eq!(
+            load(&paths).unwrap().records.keys().collect::<Vec<_>>(),
+            ["x", "y"]
+        );
     }
 
     #[test]
@@ -518,6 +598,23 @@ mod tests {
         fs::write(&paths.snapshot, "not json").unwrap();
         let error = format!("{:#}", load(&paths).unwrap_err());
         assert!(error.contains("is unreadable"), "{error}");
+        fs::write(
+            &paths.snapshot,
+            r#"{"format":"ferry-baseline","version":1,"endpoints":["a","b"],"records":{"p":7}}"#,
+        )
+        .unwrap();
+        let error = format!("{:#}", load(&paths).unwrap_err());
+        assert!(error.contains("is damaged; move it away"), "{error}");
+        fs::write(
+            &paths.snapshot,
+            r#"{"format":"other","version":1,"endpoints":["a","b"],"records":{}}"#,
+        )
+        .unwrap();
+        let error = format!("{:#}", load(&paths).unwrap_err());
+        assert!(
+            error.contains("is not a ferry sync state (format `other`)"),
+            "{error}"
+        );
     }
 
     #[test]

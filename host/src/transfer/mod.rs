@@ -168,8 +168,8 @@ impl<'a> Executor<'a> {
                 &mut session,
                 &run.pending.into_inner().expect("pending"),
             );
-            let baseline = session.baseline.clone();
-            session.store.compact(&baseline)?;
+            let StateSession { store, baseline } = &mut session;
+            store.compact(baseline)?;
         }
         Ok(summary)
     }
