@@ -495,3 +495,37 @@ fn bisync_with_exist_keeps_both_by_copying() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(!pair.src.join("sub").exists());
 }
+
+/// eXist writes `last-modified` in the JVM's time zone. A server restarted in another zone (a
+/// container's TZ changed) spells every instant differently; nothing changed, and nothing may
+/// look changed. (The spelling was the change token, and every file looked changed.)
+#[test]
+fn a_server_restarted_in_another_time_zone_changes_nothing() {
+    let zone = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(zone.path(), "+02:00").unwrap();
+    let server = ExistServer::start_with(&["--utc-offset-file", zone.path().to_str().unwrap()]);
+    let pair = setup(&server);
+    let (local, remote) = (pair.src.to_str().unwrap(), "mydata:reports");
+    ferry_in(&pair, &["sync", local, remote]).expect(
+        0,
+        &[
+            "+ sub/ (new collection)",
+            "↑ a.xml (new)",
+            "↑ b.txt (new)",
+            "↑ sub/c.json (new)",
+        ],
+        &counts(3, 0, 0, 0, 0, 0),
+    );
+    std::fs::write(zone.path(), "-05:00").unwrap();
+    assert!(
+        server.get("/db/reports").text().contains("-05:00\""),
+        "the listing is now spelled in the other zone"
+    );
+    ferry_in(&pair, &["sync", local, remote]).expect(0, &[], &counts(0, 0, 3, 0, 0, 0));
+    put(&pair.src, "b.txt", b"plain text, edited");
+    ferry_in(&pair, &["sync", local, remote]).expect(
+        0,
+        &["↑ b.txt (modified)"],
+        &counts(1, 0, 2, 0, 0, 0),
+    );
+}

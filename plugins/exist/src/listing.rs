@@ -1,7 +1,8 @@
 //! Reading eXist's collection listing (exist-rest.md §4): `exist:result/exist:collection` with
 //! child `exist:collection` (sub-collections) and `exist:resource` elements. Names are decoded;
-//! a resource's `last-modified` string is kept verbatim as its change token and parsed for its
-//! time. The listing has no sizes, so files are listed with size 0 (the plugin declares
+//! a resource's `last-modified` time is its change token, spelled in UTC: eXist writes it in the
+//! JVM's time zone (`+02:00`), and a server restarted in another zone spells the same instant
+//! differently, which must not make every file look changed. The listing has no sizes, so files are listed with size 0 (the plugin declares
 //! `APPROXIMATE_SIZES`).
 
 use ferry_plugin_api::{BackendError, Entry, ErrorKind, Listing};
@@ -13,6 +14,19 @@ const NS: &str = "http://exist.sourceforge.net/NS/exist";
 
 /// Precision of listing timestamps: milliseconds.
 const PRECISION_NS: u64 = 1_000_000;
+
+/// The change token of an instant: eXist's own spelling of it in UTC (`2025-03-04T09:15:03.5Z`,
+/// the fraction without trailing zeros), so that a server in UTC keeps the tokens it always had.
+fn utc_token(ns: i64) -> String {
+    let (year, month, day, hour, minute, second) = ferry_plugin_api::time::civil_from_ns(ns);
+    let millis = ns.rem_euclid(1_000_000_000) / 1_000_000;
+    let fraction = if millis == 0 {
+        String::new()
+    } else {
+        format!(".{millis:03}").trim_end_matches('0').to_string()
+    };
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}Z")
+}
 
 /// What a GET answered: a collection's listing, or something else (a document).
 pub enum Parsed {
@@ -55,9 +69,11 @@ pub fn parse(body: &str, full_path: &str, dir: &str) -> Parsed {
         } else if child.has_tag_name((NS, "resource")) {
             let mut entry = Entry::file(name, 0);
             if let Some(stamp) = child.attribute("last-modified") {
-                entry.mtime_ns = parse_timestamp(stamp).into();
+                let instant = parse_timestamp(stamp);
+                entry.mtime_ns = instant.into();
                 entry.mtime_precision_ns = PRECISION_NS;
-                entry.token = Some(stamp.into()).into();
+                let token = instant.map_or_else(|| stamp.to_string(), utc_token);
+                entry.token = Some(token.into()).into();
             }
             listing.entries.push(entry);
         }
@@ -88,7 +104,22 @@ mod tests {
         let png = &listing.entries[2];
         assert_eq!(
             png.token.as_ref().map(|t| t.as_str()).into_option(),
-            Some("2025-03-04T11:15:03.5+02:00")
+            Some("2025-03-04T09:15:03.5Z"),
+            "the instant, spelled in UTC"
+        );
+        let notes = &listing.entries[1];
+        assert_eq!(
+            notes.token.as_ref().map(|t| t.as_str()).into_option(),
+            Some("2025-03-04T09:20:11Z"),
+            "a UTC server's tokens keep their spelling"
+        );
+        assert_eq!(
+            utc_token(1_714_558_830_005_000_000),
+            "2024-05-01T10:20:30.005Z"
+        );
+        assert_eq!(
+            utc_token(1_714_558_830_120_000_000),
+            "2024-05-01T10:20:30.12Z"
         );
         assert_eq!(
             png.mtime_ns.into_option(),

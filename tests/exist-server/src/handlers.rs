@@ -174,7 +174,7 @@ fn get(
         match store.find(segments) {
             None => None,
             Some(Found::Collection(collection)) => {
-                let body = xml::listing(collection, path, settings.offset_minutes);
+                let body = xml::listing(collection, path, settings.offset_minutes());
                 let created = http_date(collection.created_ms);
                 return reply(
                     200,

@@ -46,6 +46,11 @@ struct Args {
     /// The offset of the server's clock in listings, e.g. +02:00 (default: Z)
     #[arg(long, default_value = "Z", allow_hyphen_values = true)]
     utc_offset: String,
+    /// Test hook: read the offset from FILE at every listing instead (a JVM restarted in
+    /// another time zone, as when a container's TZ changes; exist-rest.md §4.1: listings carry
+    /// the JVM default time zone's offset), falling back to --utc-offset
+    #[arg(long, value_name = "FILE")]
+    utc_offset_file: Option<PathBuf>,
     /// Re-indent XML resources on GET, as eXist's serialiser changes their bytes
     #[arg(long)]
     reindent_xml: bool,
@@ -62,9 +67,21 @@ pub struct Settings {
     prefix: String,
     users: BTreeMap<String, String>,
     offset_minutes: i32,
+    offset_file: Option<PathBuf>,
     reindent_xml: bool,
     fail_path: Option<String>,
     put_delay_ms: u64,
+}
+
+impl Settings {
+    /// The offset listings are written in now.
+    fn offset_minutes(&self) -> i32 {
+        self.offset_file
+            .as_ref()
+            .and_then(|file| std::fs::read_to_string(file).ok())
+            .and_then(|text| parse_offset(text.trim()).ok())
+            .unwrap_or(self.offset_minutes)
+    }
 }
 
 fn parse_offset(text: &str) -> Result<i32> {
@@ -95,6 +112,7 @@ fn main() -> Result<()> {
         prefix: args.prefix.trim_end_matches('/').to_string(),
         users,
         offset_minutes: parse_offset(&args.utc_offset)?,
+        offset_file: args.utc_offset_file,
         reindent_xml: args.reindent_xml,
         fail_path: args.fail_path,
         put_delay_ms: args.put_delay_ms,
