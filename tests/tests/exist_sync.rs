@@ -529,3 +529,42 @@ fn a_server_restarted_in_another_time_zone_changes_nothing() {
         &counts(1, 0, 2, 0, 0, 0),
     );
 }
+
+/// eXist stores a PUT as XML or binary by its Content-Type, looked up in its MIME table, which
+/// knows far more XML formats than a short list: an EAD finding aid, a MODS or CMDI record, a
+/// WSDL or an EPUB package must be stored as XML (queryable, indexed), and an XML document
+/// already there must not be replaced by a binary one. (They went as
+/// `application/octet-stream`.)
+#[test]
+fn xml_formats_of_exists_own_table_are_stored_as_xml() {
+    let server = ExistServer::start();
+    let pair = setup(&server);
+    let names = [
+        "finding.ead",
+        "record.mods",
+        "meta.cmdi",
+        "service.wsdl",
+        "book.opf",
+    ];
+    for name in names {
+        put(&pair.src, name, b"<r><x>1</x></r>");
+    }
+    // A record already on the server, as XML.
+    server.put(
+        "/db/reports/record.mods",
+        "application/xml",
+        b"<r><x>0</x></r>",
+    );
+    let (local, remote) = (pair.src.to_str().unwrap(), "mydata:reports");
+    let run = ferry_in(&pair, &["sync", "--force", local, remote]);
+    assert_eq!(run.code, 0, "{} {}", run.stdout, run.stderr);
+    for name in names {
+        let head = server.request("HEAD", &format!("/db/reports/{name}"), None, b"");
+        assert_eq!(head.status, 200, "{name}");
+        let stored = head.header("content-type").unwrap_or("");
+        assert!(
+            ferry_exist_mime::is_xml_type(stored) == Some(true),
+            "{name} is stored as {stored}, not as XML"
+        );
+    }
+}

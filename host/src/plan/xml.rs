@@ -1,28 +1,16 @@
-//! XML well-formedness before upload (sync-semantics §7): which files are XML (by extension:
-//! MIME `application/xml`, `text/xml` or `*+xml`; an unknown extension is not XML) and the check
-//! itself, reporting line and column.
+//! XML well-formedness before upload (sync-semantics §7): which files are XML (by extension, as
+//! eXist's MIME table says; an unknown extension is not XML) and the check itself, reporting
+//! line and column.
 
 use ferry_plugin_api::{BackendError, Capabilities};
 
 use super::{Action, Plan, Which};
 use crate::{options::SyncOptions, side::Side};
 
-/// Extensions whose MIME type is XML.
-const XML_EXTENSIONS: &[&str] = &[
-    "xml", "xsl", "xslt", "xsd", "xhtml", "xht", "svg", "rdf", "atom", "rss", "xconf", "tei",
-    "rng", "odd", "xpl", "xmap", "sch", "xlf", "xliff", "dita", "ditamap", "dbk", "kml", "gpx",
-    "opf", "ncx", "wsdl", "mml", "xspec", "nvdl", "xproc", "xq.xml",
-];
-
-/// Is the file at `path` XML by its extension?
+/// Is the file at `path` XML by its extension? eXist's MIME table decides (the most complete
+/// list of XML types there is, and exactly what the eXist plugin stores as XML).
 pub fn is_xml_path(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => {
-            XML_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
-        }
-        _ => false,
-    }
+    ferry_exist_mime::is_xml_name(path)
 }
 
 /// Checks that `bytes` are a well-formed XML document. The error reads
@@ -124,12 +112,13 @@ mod tests {
     #[test]
     fn xml_by_extension() {
         assert!(is_xml_path("a/b.xml") && is_xml_path("X.SVG") && is_xml_path("c.xconf"));
-        assert!(
-            !is_xml_path("a.json")
-                && !is_xml_path("noext")
-                && !is_xml_path(".xml")
-                && !is_xml_path("a.xq")
-        );
+        // What the eXist plugin stores as XML, the pre-check checks: the two read one table.
+        for name in [
+            "r.ead", "m.mods", "s.wsdl", "p.opf", "n.ncx", "v.nvdl", ".xml",
+        ] {
+            assert!(is_xml_path(name), "{name}");
+        }
+        assert!(!is_xml_path("a.json") && !is_xml_path("noext") && !is_xml_path("a.xq"));
     }
 
     #[test]
