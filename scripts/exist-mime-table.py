@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates plugins/exist-mime/src/table.rs from eXist's own MIME tables:
+"""Regenerates plugins/exist-xml/src/table.rs from eXist's own MIME tables:
 
     git -C exist show develop:exist-core/src/main/resources/org/exist/util/mime-types.xml > /tmp/mime-types.xml
     git -C exist show eXist-6.4.0:exist-core/src/main/resources/org/exist/util/mime-types.xml > /tmp/mime-6.4.xml
@@ -51,4 +51,4 @@ L.append("pub const XML_IN_6_4: &[&str] = &[")
 for n in sorted({name for name,x,_ in old if x}):
     L.append('    "%s",' % n)
 L.append("];")
-open('plugins/exist-mime/src/table.rs','w').write('\n'.join(L)+'\n')
+open('plugins/exist-xml/src/table.rs','w').write('\n'.join(L)+'\n')

@@ -10,53 +10,14 @@ use crate::{options::SyncOptions, side::Side};
 /// Is the file at `path` XML by its extension? eXist's MIME table decides (the most complete
 /// list of XML types there is, and exactly what the eXist plugin stores as XML).
 pub fn is_xml_path(path: &str) -> bool {
-    ferry_exist_mime::is_xml_name(path)
+    ferry_exist_xml::is_xml_name(path)
 }
 
-/// Checks that `bytes` are a well-formed XML document. The error reads
-/// `not well-formed XML: line L, column C: reason`.
+/// Checks that `bytes` are a well-formed XML document, as eXist's parser would judge it (its
+/// encodings, and entities an external DTD subset may declare; `ferry_exist_xml::well_formed`).
+/// The error reads `not well-formed XML: line L, column C: reason`.
 pub fn check_well_formed(bytes: &[u8]) -> Result<(), String> {
-    let text = match std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) {
-        Ok(text) => text,
-        Err(e) => {
-            let (line, column) = position_of(bytes, e.valid_up_to());
-            return Err(format!(
-                "not well-formed XML: line {line}, column {column}: not valid UTF-8"
-            ));
-        }
-    };
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: true,
-        ..Default::default()
-    };
-    match roxmltree::Document::parse_with_options(text, options) {
-        Ok(_) => Ok(()),
-        Err(error) => {
-            let position = error.pos();
-            let reason = error.to_string();
-            let reason = reason
-                .strip_suffix(&format!(" at {}:{}", position.row, position.col))
-                .unwrap_or(&reason)
-                .to_string();
-            Err(format!(
-                "not well-formed XML: line {}, column {}: {reason}",
-                position.row, position.col
-            ))
-        }
-    }
-}
-
-fn position_of(bytes: &[u8], offset: usize) -> (usize, usize) {
-    let before = &bytes[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = offset
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map(|p| p + 1)
-            .unwrap_or(0)
-        + 1;
-    (line, column)
+    ferry_exist_xml::well_formed::check(bytes).map_err(|malformed| malformed.to_string())
 }
 
 /// Reads and checks every XML file about to be copied from `source` to a `destination` that

@@ -62,19 +62,10 @@ pub fn listing(collection: &Collection, path: &str, offset_minutes: i32) -> Stri
     out
 }
 
-/// `Err(reason)` unless `bytes` are one well-formed XML document (UTF-8, optional BOM).
+/// `Err(reason)` unless `bytes` are one well-formed XML document as eXist's parser judges it
+/// (the encoding from the BOM or the declaration; exist-rest.md §7, step 5).
 pub fn check(bytes: &[u8]) -> Result<(), String> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map_err(|e| format!("not UTF-8: {e}"))?;
-    roxmltree::Document::parse_with_options(
-        text,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .map(|_| ())
-    .map_err(|e| e.to_string())
+    ferry_exist_xml::well_formed::check(bytes).map_err(|malformed| malformed.to_string())
 }
 
 /// The document re-serialised with 4-space indentation and without its XML declaration, as a

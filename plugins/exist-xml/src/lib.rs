@@ -1,13 +1,18 @@
-//! `ferry-exist-mime`: which files eXist stores as XML and which Content-Type a PUT sends,
-//! from eXist's own MIME table ([`table`], generated from `mime-types.xml`). One place read by
-//! the exist plugin (what to send), the host's XML pre-check (which files are XML) and the eXist
-//! test server (how a PUT is stored), so that the three cannot disagree.
+//! `ferry-exist-xml`: eXist's judgement of XML, in one place read by the exist plugin (what to
+//! send), the host's XML pre-check (which files are XML, and whether they are well-formed) and
+//! the eXist test server (how a PUT is stored, and which it refuses), so that the three cannot
+//! disagree:
+//!
+//! - which files eXist stores as XML and which Content-Type a PUT sends, from eXist's own MIME
+//!   table ([`table`], generated from `mime-types.xml`; the functions below);
+//! - [`well_formed`]: whether a document is well-formed as eXist's parser sees it.
 //!
 //! eXist picks the storage by the exact Content-Type, else by the lowercased extension after the
 //! last dot (`MimeTable.getContentType`, `getContentTypeFor`, `getExtension`); an unknown type is
 //! stored as binary `application/octet-stream` (exist-rest.md §7, step 4).
 
 pub mod table;
+pub mod well_formed;
 
 /// The lowercased extension of `name` as eXist takes it: after the last dot.
 fn extension(name: &str) -> Option<String> {
