@@ -615,3 +615,37 @@ fn the_xml_pre_check_accepts_what_exist_accepts() {
     );
     assert_eq!(run.code, 3, "{}", run.stderr);
 }
+
+/// eXist stores `.html` as XML (`text/html` in its table) and refuses HTML that is not XML with
+/// a 400 on every run. ferry checks it first, like any XML: an ordinary HTML5 page is reported
+/// once as invalid, with its line and column, and the XHTML page beside it goes up.
+#[test]
+fn html_that_is_not_xml_is_reported_before_upload() {
+    let server = ExistServer::start();
+    let pair = setup(&server);
+    std::fs::remove_dir_all(&pair.src).unwrap();
+    put(
+        &pair.src,
+        "index.html",
+        b"<!DOCTYPE html>\n<html><body><p>one<br>two</p></body></html>\n",
+    );
+    put(
+        &pair.src,
+        "ok.html",
+        b"<html><body><p>one<br/>two</p></body></html>\n",
+    );
+    let (local, remote) = (pair.src.to_str().unwrap(), "mydata:site");
+    let run = ferry_in(&pair, &["sync", local, remote]);
+    let mut lines = run.lines.clone();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "! index.html (not well-formed XML: line 2, column 26: expected 'br' tag, not 'p')",
+            "↑ ok.html (new)",
+        ],
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+}
