@@ -134,3 +134,80 @@ fn errors_are_classified() {
         error.message
     );
 }
+
+/// eXist's answers to a PUT carry no reason (Jetty sends no body for PUT), so the plugin finds
+/// it: a collection in the way is named as such, not reported as malformed XML.
+#[test]
+fn a_put_refused_because_a_collection_is_in_the_way_says_so() {
+    let server = ExistServer::start();
+    let backend = open(&server.options("")).unwrap();
+    backend.mkdir("errors/taken.xml").unwrap();
+    let error = backend
+        .write("errors/taken.xml", &b"<a/>"[..], Some(4), None)
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::REJECTED, "{error:?}");
+    assert!(
+        error
+            .message
+            .ends_with("PUT /db/errors/taken.xml: a collection of that name is there; a document cannot take its place"),
+        "{}",
+        error.message
+    );
+    let error = backend
+        .write("errors/bad.xml", &b"<a>"[..], Some(3), None)
+        .unwrap_err();
+    assert!(
+        error
+            .message
+            .ends_with("not well-formed XML (the server refused it)"),
+        "{}",
+        error.message
+    );
+}
+
+/// Without a user every request is eXist's guest: a refused write is the guest's missing right,
+/// not a wrong password.
+#[test]
+fn a_guest_write_says_it_needs_a_user() {
+    let server = ExistServer::start();
+    let mut options = toml::Table::new();
+    options.insert(
+        "location".into(),
+        format!("exist://127.0.0.1:{}/db/open", server.port).into(),
+    );
+    let backend = open(&options).unwrap();
+    let error = backend
+        .write("a.txt", &b"hello"[..], Some(5), None)
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::AUTH, "{error:?}");
+    assert!(
+        error
+            .message
+            .contains("the guest account may not write here; name a user with write permission"),
+        "{}",
+        error.message
+    );
+}
+
+/// Whether a path is a collection comes from its collection's listing, never from a header: a
+/// reverse proxy that drops the charset from a collection's HEAD made it look like a document,
+/// and deleting that "document" deleted the collection with everything in it.
+#[test]
+fn a_collection_is_never_deleted_as_a_document() {
+    let server = ExistServer::start_with(&["--proxy-strips-charset"]);
+    let backend = open(&server.options("")).unwrap();
+    backend
+        .write("keep/inner/data.xml", &b"<data/>"[..], Some(7), None)
+        .unwrap();
+    let error = backend.delete("keep/inner").unwrap_err();
+    assert_eq!(error.kind, ErrorKind::INVALID_INPUT, "{error:?}");
+    assert!(
+        error.message.contains("is a collection"),
+        "{}",
+        error.message
+    );
+    assert_eq!(server.names("/db/keep/inner"), ["data.xml"]);
+    backend.delete("keep/inner/data.xml").unwrap();
+    backend.delete("keep/inner/data.xml").unwrap();
+    assert!(server.names("/db/keep/inner").is_empty());
+}

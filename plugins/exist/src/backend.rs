@@ -169,12 +169,44 @@ impl ExistBackend {
     }
 
     fn fail(&self, method: &str, rel: &str, response: &Response) -> BackendError {
-        status_error(
-            &self.endpoint.server,
-            method,
-            &self.db_path(rel),
-            response.status().as_u16(),
-        )
+        let status = response.status().as_u16();
+        if status == 401 && self.user.is_none() {
+            // Without a user every request runs as eXist's guest: a 401 is guest lacking a
+            // right, not a wrong password (exist-rest.md §10).
+            let right = if matches!(method, "GET" | "HEAD") {
+                "read"
+            } else {
+                "write"
+            };
+            return BackendError::new(
+                ErrorKind::AUTH,
+                format!(
+                    "eXist at {}: {method} {}: the guest account may not {right} here; name a user with {right} permission (exist://USER@{}/…)",
+                    self.endpoint.server,
+                    self.db_path(rel),
+                    self.endpoint.server
+                ),
+            )
+            .with_context("path", rel);
+        }
+        status_error(&self.endpoint.server, method, &self.db_path(rel), status)
+    }
+
+    /// What the listing of `path`'s collection says is there: `Some(true)` a collection,
+    /// `Some(false)` a document, `None` nothing (or no such collection).
+    fn listed_kind(&self, path: &str) -> Result<Option<bool>, BackendError> {
+        let (parent, name) = split(path);
+        let listing = match self.fetch_listing(parent) {
+            Ok(Parsed::Collection(listing)) => listing,
+            Ok(Parsed::NotACollection) => return Ok(None),
+            Err(e) if e.kind == ErrorKind::NOT_FOUND => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(listing
+            .entries
+            .iter()
+            .find(|entry| entry.name.as_str() == name)
+            .map(|entry| entry.is_dir()))
     }
 
     fn fetch_listing(&self, dir: &str) -> Result<Parsed, BackendError> {
@@ -348,16 +380,25 @@ impl BackendImpl for ExistBackend {
         let response = answer?;
         match response.status().as_u16() {
             200..=299 => {}
-            400 if is_xml => {
+            // A PUT's 400 comes without eXist's reason (Jetty sends no body for PUT,
+            // exist-rest.md §11): tell a collection in the way from a parse failure.
+            400 => {
+                let why = if self.listed_kind(path)? == Some(true) {
+                    "a collection of that name is there; a document cannot take its place"
+                } else if is_xml {
+                    "not well-formed XML (the server refused it)"
+                } else {
+                    "the server refused the document (400)"
+                };
                 return Err(BackendError::new(
                     ErrorKind::REJECTED,
                     format!(
-                        "eXist at {}: PUT {}: not well-formed XML (the server refused it)",
+                        "eXist at {}: PUT {}: {why}",
                         self.endpoint.server,
                         self.db_path(path)
                     ),
                 )
-                .with_context("path", path))
+                .with_context("path", path));
             }
             _ => return Err(self.fail("PUT", path, &response)),
         }
@@ -365,22 +406,12 @@ impl BackendImpl for ExistBackend {
     }
 
     /// DELETE of a document; missing is fine. A collection is refused (eXist would delete it
-    /// with everything in it): a HEAD first tells them apart — eXist answers a collection's
-    /// HEAD with a charset in its Content-Type, a document's without (exist-rest.md §6).
+    /// with everything in it): the listing of its collection tells them apart, not a header a
+    /// proxy may rewrite.
     fn delete(&self, path: &str) -> Result<(), BackendError> {
-        let head = self.send(Method::HEAD, path, "", |r| r)?;
-        match head.status().as_u16() {
-            404 => return Ok(()),
-            200..=299 => {}
-            _ => return Err(self.fail("HEAD", path, &head)),
-        }
-        let is_collection = head
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.to_ascii_lowercase().contains("charset"));
-        if is_collection {
-            return Err(BackendError::new(
+        match self.listed_kind(path)? {
+            None => Ok(()),
+            Some(true) => Err(BackendError::new(
                 ErrorKind::INVALID_INPUT,
                 format!(
                     "eXist at {}: {} is a collection, not a document",
@@ -388,9 +419,9 @@ impl BackendImpl for ExistBackend {
                     self.db_path(path)
                 ),
             )
-            .with_context("path", path));
+            .with_context("path", path)),
+            Some(false) => self.delete_any(path),
         }
-        self.delete_any(path)
     }
 
     /// Creates the collection with its ancestors; an existing collection succeeds, a document in

@@ -2,6 +2,8 @@
 //! (never retried), 403 PERMISSION_DENIED, 404 NOT_FOUND, 400 on a PUT REJECTED, 5xx and 408/429
 //! transient (retried), connection failures and timeouts transient. Messages name the server,
 //! the method and the path; error bodies are not parsed (eXist sends none on PUT and DELETE).
+//! What only the backend knows — a guest's 401, a collection in the way of a PUT — it words
+//! itself before falling back to these.
 
 use ferry_plugin_api::{BackendError, ErrorKind};
 

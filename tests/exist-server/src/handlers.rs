@@ -108,7 +108,26 @@ pub fn handle(mut request: Request, store: &Mutex<Store>, settings: &Settings) {
         },
         _ => error_page(404, "Not Found", raw_path),
     };
+    let response = if settings.proxy_strips_charset {
+        strip_charset(response)
+    } else {
+        response
+    };
     let _ = request.respond(response);
+}
+
+/// The Content-Type without its parameters, as some reverse proxies pass it on.
+fn strip_charset(mut response: Reply) -> Reply {
+    let content_type = response
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Content-Type"))
+        .map(|h| h.value.as_str().to_string());
+    if let Some(value) = content_type {
+        let bare = value.split(';').next().unwrap_or("").trim().to_string();
+        response.add_header(header("Content-Type", &bare));
+    }
+    response
 }
 
 fn dispatch(

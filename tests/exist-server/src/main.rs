@@ -57,6 +57,10 @@ struct Args {
     /// Test hook: GET and PUT of paths containing this text answer 500
     #[arg(long, value_name = "TEXT")]
     fail_path: Option<String>,
+    /// Test hook: drop the charset parameter from Content-Type headers, as a reverse proxy in
+    /// front of eXist may
+    #[arg(long)]
+    proxy_strips_charset: bool,
     /// Test hook: every PUT waits this long before answering
     #[arg(long, value_name = "MS", default_value_t = 0)]
     put_delay_ms: u64,
@@ -71,6 +75,7 @@ pub struct Settings {
     reindent_xml: bool,
     fail_path: Option<String>,
     put_delay_ms: u64,
+    proxy_strips_charset: bool,
 }
 
 impl Settings {
@@ -116,6 +121,7 @@ fn main() -> Result<()> {
         reindent_xml: args.reindent_xml,
         fail_path: args.fail_path,
         put_delay_ms: args.put_delay_ms,
+        proxy_strips_charset: args.proxy_strips_charset,
     });
     let store = Arc::new(Mutex::new(store::Store::new(&args.data).with_context(
         || format!("cannot use the data directory {}", args.data.display()),
