@@ -30,8 +30,9 @@ fn a_killed_download_never_replaces_the_good_remote_file() {
     let partial_started = || {
         std::fs::read_dir(&pair.src).unwrap().any(|entry| {
             let entry = entry.unwrap();
+            // A part file can be renamed into place between the listing and this look.
             entry.file_name().to_string_lossy().contains(".ferry-part-")
-                && entry.metadata().unwrap().len() > 0
+                && entry.metadata().is_ok_and(|meta| meta.len() > 0)
         })
     };
     while !partial_started() {
