@@ -18,10 +18,15 @@ fn sample_tree() -> tempfile::TempDir {
 #[test]
 fn version_names_the_plugin_abi_epoch() {
     let output = ferry(&["--version"]);
+    let features = if ferry::cli::FEATURES.is_empty() {
+        "none".to_string()
+    } else {
+        ferry::cli::FEATURES.join(", ")
+    };
     assert_eq!(
         stdout(&output),
         format!(
-            "ferry {} (plugin ABI epoch 0.1)\n",
+            "ferry {} (plugin ABI epoch 0.1; features: {features})\n",
             env!("CARGO_PKG_VERSION").replace("0.0.0", "0.1.0")
         )
     );
@@ -101,9 +106,13 @@ fn ls_tree_and_long() {
     let out = stdout(&ferry(&["ls", "--long", &format!("file://{path}")]));
     let first = out.lines().next().unwrap();
     assert!(
-        first.starts_with("file") && first.ends_with("  a.txt") && first.contains(" 6  "),
+        first.starts_with("file") && first.ends_with(" UTC  a.txt") && first.contains(" 6  "),
         "{first}"
     );
+    // A file target lists the file, by its name.
+    let file = tree.path().join("a.txt");
+    let out = stdout(&ferry(&["ls", file.to_str().unwrap()]));
+    assert_eq!(out, "           6  a.txt\n");
 }
 
 #[test]

@@ -56,8 +56,14 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<ExitCode> {
             &mut failed,
         );
     } else {
+        // A file target: its own name (a backend's root entry may have none).
+        let name = if root.name.is_empty() {
+            target_file_name(&target.label)
+        } else {
+            root.name.to_string()
+        };
         listed.push(Listed {
-            path: root.name.to_string(),
+            path: name,
             depth: 0,
             entry: root,
         });
@@ -149,7 +155,7 @@ fn format_line(item: &Listed, long: bool, sizes_known: bool) -> String {
             .into_option()
             .map(format_time)
             .unwrap_or_else(|| "-".into());
-        format!("{:<7} {size:>12}  {mtime:<19}  {name}", entry.kind.name())
+        format!("{:<7} {size:>12}  {mtime:<23}  {name}", entry.kind.name())
     } else {
         format!("{size:>12}  {name}")
     }
@@ -196,10 +202,20 @@ fn print_tree(label: &str, listed: &[Listed], sizes_known: bool) -> std::io::Res
     Ok(())
 }
 
-/// `YYYY-MM-DD HH:MM:SS` in UTC.
+/// The last path component of a target as the user wrote it (`./docs/a.txt` → `a.txt`).
+fn target_file_name(label: &str) -> String {
+    label
+        .trim_end_matches('/')
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or(label)
+        .to_string()
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`: the zone said, so no one reads it as local time.
 pub fn format_time(ns: i64) -> String {
     let (year, month, day, hour, minute, second) = ferry_plugin_api::time::civil_from_ns(ns);
-    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}")
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} UTC")
 }
 
 #[cfg(test)]
@@ -208,12 +224,18 @@ mod tests {
 
     #[test]
     fn times_and_sizes() {
-        assert_eq!(format_time(0), "1970-01-01 00:00:00");
+        assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(
             format_time(1_700_000_000_000_000_000),
-            "2023-11-14 22:13:20"
+            "2023-11-14 22:13:20 UTC"
         );
-        assert_eq!(format_time(951_782_400_000_000_000), "2000-02-29 00:00:00");
+        assert_eq!(
+            format_time(951_782_400_000_000_000),
+            "2000-02-29 00:00:00 UTC"
+        );
+        assert_eq!(target_file_name("./docs/a.txt"), "a.txt");
+        assert_eq!(target_file_name("web:www/index.html"), "index.html");
+        assert_eq!(target_file_name("web:a.txt"), "a.txt");
         assert_eq!(human_bytes(5), "5 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
     }

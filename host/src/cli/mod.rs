@@ -20,13 +20,31 @@ use clap::{Parser, Subcommand};
 
 pub use args::{GlobalArgs, SyncArgs};
 
-/// The version line: the host's version and the plugin ABI epoch it loads.
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (plugin ABI epoch ", "0.1", ")");
+/// The optional features this ferry was built with.
+pub const FEATURES: &[&str] = &[
+    #[cfg(feature = "keyring")]
+    "keyring",
+];
+
+/// The version line: the host's version, the plugin ABI epoch it loads and its optional
+/// features (`ferry 0.1.0 (plugin ABI epoch 0.1; features: keyring)`).
+fn version() -> String {
+    let features = if FEATURES.is_empty() {
+        "none".to_string()
+    } else {
+        FEATURES.join(", ")
+    };
+    format!(
+        "{} (plugin ABI epoch {}; features: {features})",
+        env!("CARGO_PKG_VERSION"),
+        ferry_plugin_api::EPOCH
+    )
+}
 
 /// ferry keeps a local directory tree and a remote one in step, over pluggable backends.
 #[derive(Debug, Parser)]
 #[allow(missing_docs)] // clap turns doc comments into help text; these fields have none
-#[command(name = "ferry", version = VERSION, about, long_about = None, propagate_version = true)]
+#[command(name = "ferry", version = version(), about, long_about = None, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -101,7 +119,13 @@ mod tests {
     }
 
     #[test]
-    fn the_version_names_the_epoch() {
-        assert!(VERSION.ends_with(&format!("(plugin ABI epoch {})", ferry_plugin_api::EPOCH)));
+    fn the_version_names_the_epoch_and_the_features() {
+        assert!(version().contains(&format!("(plugin ABI epoch {};", ferry_plugin_api::EPOCH)));
+        assert_eq!(
+            version().ends_with("features: keyring)"),
+            cfg!(feature = "keyring"),
+            "{}",
+            version()
+        );
     }
 }
