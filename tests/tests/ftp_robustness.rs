@@ -63,7 +63,13 @@ fn a_connection_cut_mid_upload_is_retried_and_never_leaves_a_partial_file() {
     // Throttled, so the 48 MiB upload is still under way when the cut comes 150 ms after its
     // STOR, however fast or busy the machine.
     let server = FtpServer::start_throttled(64 * 1024 * 1024);
-    let proxy = CuttingProxy::start(server.port, 2, Duration::from_millis(150));
+    // Cut during big.bin's first upload, whichever order the files go in.
+    let proxy = CuttingProxy::start_on(
+        server.port,
+        "STOR /site/.big.bin.",
+        1,
+        Duration::from_millis(150),
+    );
     let pair = Pair::new();
     put(&pair.src, "a.txt", b"first");
     let big: Vec<u8> = (0..48 * 1024 * 1024u32)
