@@ -16,6 +16,9 @@ use crate::{build_dir, servers::PASSWORD};
 pub struct ExistServer {
     /// Its port on 127.0.0.1.
     pub port: u16,
+    /// With HTTPS: the CA that signed its certificate (its certificate is in the same
+    /// directory, `cert.pem`). The raw client ([`ExistServer::request`]) speaks plain HTTP only.
+    pub ca_file: Option<std::path::PathBuf>,
     child: Child,
     _data: tempfile::TempDir,
 }
@@ -54,7 +57,29 @@ impl ExistServer {
 
     /// Starts a server with extra command-line options (`--reindent-xml`, `--fail-path X`, …).
     pub fn start_with(extra: &[&str]) -> Self {
+        Self::launch(extra, false)
+    }
+
+    /// Starts a server that speaks HTTPS, with a certificate for 127.0.0.1 from a private CA
+    /// ([`ExistServer::ca_file`]).
+    pub fn start_https() -> Self {
+        Self::launch(&[], true)
+    }
+
+    fn launch(extra: &[&str], https: bool) -> Self {
         let data = tempfile::tempdir().unwrap();
+        let certificates = https.then(|| {
+            let dir = data.path().join("tls");
+            std::fs::create_dir(&dir).unwrap();
+            crate::servers::make_certificates(&dir)
+        });
+        let tls_arg = certificates
+            .as_ref()
+            .map(|(_, cert, key)| format!("{},{}", cert.display(), key.display()));
+        let mut extra: Vec<&str> = extra.to_vec();
+        if let Some(arg) = &tls_arg {
+            extra.extend(["--tls", arg.as_str()]);
+        }
         let mut child = Command::new(build_dir().join("ferry-exist-server"))
             .args(["--port", "0", "--admin-password", PASSWORD, "--data"])
             .arg(data.path())
@@ -74,15 +99,22 @@ impl ExistServer {
             .unwrap_or_else(|| panic!("the eXist test server said {line:?}"));
         ExistServer {
             port,
+            ca_file: certificates.map(|(ca, _, _)| ca),
             child,
             _data: data,
         }
     }
 
-    /// `exist://admin@127.0.0.1:PORT/db/PATH` (the password comes from `$FERRY_PASSWORD`).
+    /// `exist://admin@127.0.0.1:PORT/db/PATH`, `exist+https://…` with HTTPS (the password comes
+    /// from `$FERRY_PASSWORD`).
     pub fn url(&self, path: &str) -> String {
+        let scheme = if self.ca_file.is_some() {
+            "exist+https"
+        } else {
+            "exist"
+        };
         format!(
-            "exist://admin@127.0.0.1:{}/db/{}",
+            "{scheme}://admin@127.0.0.1:{}/db/{}",
             self.port,
             path.trim_start_matches('/')
         )

@@ -140,7 +140,7 @@ fn make_self_signed(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
 }
 
 /// A CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, cert.pem, key.pem).
-fn make_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+pub fn make_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let (ca, ca_key, cert, key, csr, ext) = (
         dir.join("ca.pem"),
         dir.join("ca.key"),

@@ -211,3 +211,62 @@ fn a_collection_is_never_deleted_as_a_document() {
     backend.delete("keep/inner/data.xml").unwrap();
     assert!(server.names("/db/keep/inner").is_empty());
 }
+
+/// `exist+https://` against the test server speaking TLS: trusted through `ca_file`, refused
+/// without it (the refusal gives the fingerprint to pin), trusted by that fingerprint, and with
+/// `insecure`; the bytes cross intact.
+#[test]
+fn https_is_verified_and_works() {
+    let server = ExistServer::start_https();
+    let ca = server.ca_file.clone().unwrap();
+    let mut options = server.options("");
+    options.insert("ca_file".into(), ca.to_string_lossy().into_owned().into());
+    let backend = open(&options).unwrap();
+    let body = b"over https".to_vec();
+    backend
+        .write(
+            "tls/a.txt",
+            std::io::Cursor::new(body.clone()),
+            Some(10),
+            None,
+        )
+        .unwrap();
+    let mut read = Vec::new();
+    std::io::Read::read_to_end(&mut backend.open_read("tls/a.txt", 0).unwrap(), &mut read).unwrap();
+    assert_eq!(read, body);
+    drop(backend);
+
+    options.remove("ca_file");
+    let error = open(&options).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::CONNECTION, "{error:?}");
+    let cert = ca.with_file_name("cert.pem");
+    let output = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(&cert)
+        .output()
+        .unwrap();
+    let fingerprint = format!(
+        "sha256:{}",
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .rsplit_once('=')
+            .unwrap()
+            .1
+    );
+    assert!(
+        error.message.contains("certificate is not trusted")
+            && error
+                .message
+                .contains(&format!("fingerprint = \"{fingerprint}\"")),
+        "{}",
+        error.message
+    );
+    options.insert("fingerprint".into(), fingerprint.into());
+    assert_eq!(
+        open(&options).unwrap().list("tls").unwrap().entries.len(),
+        1
+    );
+    options.remove("fingerprint");
+    options.insert("insecure".into(), true.into());
+    assert!(open(&options).is_ok(), "insecure = true skips verification");
+}

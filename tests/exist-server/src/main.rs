@@ -7,13 +7,15 @@
 //! - [`store`]: collections and resources;
 //! - [`times`]: listing and HTTP date formats;
 //! - [`xml`]: listing, well-formedness, re-indenting;
-//! - [`handlers`]: GET, HEAD, PUT, DELETE, POST.
+//! - [`handlers`]: GET, HEAD, PUT, DELETE, POST;
+//! - [`tls`]: HTTPS in front of it (`--tls`).
 
 mod handlers;
 mod mime;
 mod paths;
 mod store;
 mod times;
+mod tls;
 mod xml;
 
 use std::{
@@ -61,6 +63,9 @@ struct Args {
     /// front of eXist may
     #[arg(long)]
     proxy_strips_charset: bool,
+    /// Serve HTTPS with this certificate chain and key (PEM files): `CERT,KEY`
+    #[arg(long, value_name = "CERT,KEY")]
+    tls: Option<String>,
     /// Test hook: every PUT waits this long before answering
     #[arg(long, value_name = "MS", default_value_t = 0)]
     put_delay_ms: u64,
@@ -126,11 +131,34 @@ fn main() -> Result<()> {
     let store = Arc::new(Mutex::new(store::Store::new(&args.data).with_context(
         || format!("cannot use the data directory {}", args.data.display()),
     )?));
+    // With TLS the HTTP server listens on a private port and the TLS front on the given one.
+    let tls = match &args.tls {
+        Some(files) => {
+            let (cert, key) = files.split_once(',').context("--tls: expected CERT,KEY")?;
+            let config = tls::config(cert.as_ref(), key.as_ref())?;
+            let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
+                .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+            Some((listener, config))
+        }
+        None => None,
+    };
+    let plain_port = if tls.is_some() { 0 } else { args.port };
     let server = Arc::new(
-        tiny_http::Server::http(("127.0.0.1", args.port))
-            .map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{}: {e}", args.port))?,
+        tiny_http::Server::http(("127.0.0.1", plain_port))
+            .map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{plain_port}: {e}"))?,
     );
-    let port = server.server_addr().to_ip().map_or(args.port, |a| a.port());
+    let http_port = server
+        .server_addr()
+        .to_ip()
+        .map_or(plain_port, |a| a.port());
+    let port = match tls {
+        Some((listener, config)) => {
+            let port = listener.local_addr()?.port();
+            std::thread::spawn(move || tls::serve(listener, http_port, config));
+            port
+        }
+        None => http_port,
+    };
     println!("ready {port}");
     let workers: Vec<_> = (0..8)
         .map(|_| {
