@@ -96,7 +96,7 @@ impl Backend {
 
     /// Describes one path.
     pub fn stat(&self, path: &str) -> Result<Entry, BackendError> {
-        self.inner.stat(path.into()).into_result()
+        stat(&self.inner, path)
     }
 
     /// Opens a file for reading from `offset`.
@@ -105,8 +105,7 @@ impl Backend {
         path: &str,
         offset: u64,
     ) -> Result<impl Read + Send + 'static, BackendError> {
-        let reader = self.inner.open_read(path.into(), offset).into_result()?;
-        Ok(ReaderBoxRead::new(reader))
+        open_read(&self.inner, path, offset)
     }
 
     /// Writes a file from `source`, returning the entry as the backend now reports it.
@@ -173,7 +172,7 @@ pub struct ReadHandle {
 impl ReadHandle {
     /// [`Backend::stat`].
     pub fn stat(&self, path: &str) -> Result<Entry, BackendError> {
-        self.inner.stat(path.into()).into_result()
+        stat(&self.inner, path)
     }
 
     /// [`Backend::open_read`].
@@ -182,9 +181,17 @@ impl ReadHandle {
         path: &str,
         offset: u64,
     ) -> Result<impl Read + Send + 'static, BackendError> {
-        let reader = self.inner.open_read(path.into(), offset).into_result()?;
-        Ok(ReaderBoxRead::new(reader))
+        open_read(&self.inner, path, offset)
     }
+}
+
+fn stat(inner: &BackendBox, path: &str) -> Result<Entry, BackendError> {
+    inner.stat(path.into()).into_result()
+}
+
+fn open_read(inner: &BackendBox, path: &str, offset: u64) -> Result<ReaderBoxRead, BackendError> {
+    let reader = inner.open_read(path.into(), offset).into_result()?;
+    Ok(ReaderBoxRead::new(reader))
 }
 
 impl Drop for Backend {

@@ -139,6 +139,22 @@ fn make_self_signed(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (cert.clone(), cert, key)
 }
 
+/// The SHA-256 fingerprint of the PEM certificate `cert` as `openssl x509 -fingerprint` prints
+/// it (`AB:CD:…`), for a test to pin.
+pub fn certificate_fingerprint(cert: &Path) -> String {
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(cert)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .rsplit_once('=')
+        .expect("openssl fingerprint")
+        .1
+        .to_string()
+}
+
 /// A CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, cert.pem, key.pem).
 pub fn make_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let (ca, ca_key, cert, key, csr, ext) = (
@@ -212,18 +228,7 @@ impl FtpServer {
     /// The SHA-256 fingerprint of the server's certificate as `openssl x509 -fingerprint`
     /// prints it (`AB:CD:…`).
     pub fn certificate_fingerprint(&self) -> String {
-        let cert = self._dir.path().join("cert.pem");
-        let out = Command::new("openssl")
-            .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
-            .arg(cert)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        text.trim()
-            .rsplit_once('=')
-            .expect("openssl fingerprint")
-            .1
-            .to_string()
+        certificate_fingerprint(&self._dir.path().join("cert.pem"))
     }
 
     /// Starts vsftpd listing times in the local time of `time_zone` (an IANA name), as a

@@ -239,19 +239,9 @@ fn https_is_verified_and_works() {
     options.remove("ca_file");
     let error = open(&options).unwrap_err();
     assert_eq!(error.kind, ErrorKind::CONNECTION, "{error:?}");
-    let cert = ca.with_file_name("cert.pem");
-    let output = std::process::Command::new("openssl")
-        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
-        .arg(&cert)
-        .output()
-        .unwrap();
     let fingerprint = format!(
         "sha256:{}",
-        String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .rsplit_once('=')
-            .unwrap()
-            .1
+        ferry_tests::servers::certificate_fingerprint(&ca.with_file_name("cert.pem"))
     );
     assert!(
         error.message.contains("certificate is not trusted")

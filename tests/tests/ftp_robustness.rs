@@ -61,8 +61,10 @@ fn hostile_listings_are_refused_and_nothing_is_written_outside_the_destination()
 #[test]
 fn a_connection_cut_mid_upload_is_retried_and_never_leaves_a_partial_file() {
     // Throttled, so the 48 MiB upload is still under way when the cut comes 150 ms after its
-    // STOR, however fast or busy the machine.
-    let server = FtpServer::start_throttled(64 * 1024 * 1024);
+    // STOR, however fast or busy the machine: pyftpdlib lets a second's quota through in one
+    // burst and then sleeps, so the quota must be well below the file (16 of 48 MiB: the
+    // upload takes at least two seconds).
+    let server = FtpServer::start_throttled(16 * 1024 * 1024);
     // Cut during big.bin's first upload, whichever order the files go in.
     let proxy = CuttingProxy::start_on(
         server.port,

@@ -162,12 +162,7 @@ impl ServerCertVerifier for Explained {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            certificate,
-            signature,
-            &provider().signature_verification_algorithms,
-        )
+        Signatures::tls12(message, certificate, signature)
     }
 
     fn verify_tls13_signature(
@@ -176,12 +171,7 @@ impl ServerCertVerifier for Explained {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            certificate,
-            signature,
-            &provider().signature_verification_algorithms,
-        )
+        Signatures::tls13(message, certificate, signature)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -227,6 +217,33 @@ impl ServerCertVerifier for Pinned {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Signatures::tls12(message, certificate, signature)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        certificate: &CertificateDer<'_>,
+        signature: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Signatures::tls13(message, certificate, signature)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        supported_schemes()
+    }
+}
+
+/// The handshake's signatures, verified with the provider's algorithms: the same whether the
+/// certificate was vouched for by a CA or by its pinned fingerprint.
+struct Signatures;
+
+impl Signatures {
+    fn tls12(
+        message: &[u8],
+        certificate: &CertificateDer<'_>,
+        signature: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(
             message,
             certificate,
@@ -235,8 +252,7 @@ impl ServerCertVerifier for Pinned {
         )
     }
 
-    fn verify_tls13_signature(
-        &self,
+    fn tls13(
         message: &[u8],
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
@@ -247,10 +263,6 @@ impl ServerCertVerifier for Pinned {
             signature,
             &provider().signature_verification_algorithms,
         )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        supported_schemes()
     }
 }
 
