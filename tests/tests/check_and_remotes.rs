@@ -56,3 +56,41 @@ fn remote_list_shows_names_and_urls_but_no_secrets() {
     );
     assert!(!run.stdout.contains("hunter2") && !run.stdout.contains("s3cret"));
 }
+
+/// A password that names this server — the remote's `password_command`, a `machine` entry of
+/// the netrc — beats the global `$FERRY_PASSWORD`, so a run between two servers never sends one
+/// server's password to the other. (`$FERRY_PASSWORD` came first and was sent everywhere.)
+#[test]
+fn a_password_for_this_server_beats_the_global_one() {
+    use ferry_tests::servers::{FtpServer, Kind, PASSWORD, USER};
+    let server = FtpServer::start(Kind::Pyftpdlib);
+    let pair = Pair::new();
+    pair.configure(&format!(
+        "[remotes.site]\nurl = \"ftp://{USER}@127.0.0.1:{}/\"\npassword_command = \"echo {PASSWORD}\"\n",
+        server.port
+    ));
+    let run = |args: &[&str], netrc: Option<&std::path::Path>| {
+        let mut command = pair.command(args);
+        command.env("FERRY_PASSWORD", "the other server's password");
+        match netrc {
+            Some(file) => command.env("NETRC", file),
+            None => command.env("NETRC", "/nonexistent"),
+        };
+        Run::from(command.output().unwrap())
+    };
+    let listed = run(&["ls", "site:"], None);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let netrc = pair.root.path().join("netrc");
+    std::fs::write(
+        &netrc,
+        format!("machine 127.0.0.1 login {USER} password {PASSWORD}\n"),
+    )
+    .unwrap();
+    let url = format!("ftp://{USER}@127.0.0.1:{}/", server.port);
+    let listed = run(&["ls", &url], Some(&netrc));
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    // Nothing names the server: the global password is used (and is wrong here).
+    let listed = run(&["ls", &url], None);
+    assert_eq!(listed.code, 2, "{}", listed.stderr);
+    assert!(listed.stderr.contains("530"), "{}", listed.stderr);
+}

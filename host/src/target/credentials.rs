@@ -1,7 +1,10 @@
 //! The password chain for a target whose plugin takes a password, after the URL's own (first
-//! match wins): `$FERRY_PASSWORD`, the remote's `password_command`, `~/.netrc` (with its login,
-//! if the URL names none), the system keyring (with the `keyring` feature), then a prompt on a
-//! terminal. Passwords found here never reach a label or a message.
+//! match wins). Sources that name this server come before the global one, so that a run
+//! between two servers never sends one server's password to the other: the remote's
+//! `password_command`, the `machine HOST` entry of `~/.netrc` (with its login, if the URL names
+//! none), the system keyring's `USER@HOST` (with the `keyring` feature); then
+//! `$FERRY_PASSWORD`, the netrc `default` entry, and a prompt on a terminal. Passwords found
+//! here never reach a label or a message.
 
 use std::io::IsTerminal;
 
@@ -27,15 +30,24 @@ pub type Found = (Option<String>, String);
 impl Lookup<'_> {
     /// Runs the chain; `None` when nothing had a password.
     pub fn find(&self) -> Result<Option<Found>> {
-        if let Some(password) = self.environment_or_command()? {
+        if let Some(password) = self.command()? {
             return Ok(Some((None, password)));
         }
         let user = self.user.as_deref();
-        if let Some((login, password)) = netrc_lookup(self.host, user) {
-            return Ok(Some((if user.is_none() { login } else { None }, password)));
+        let netrc = netrc_lookup(self.host, user);
+        let with_login =
+            |(login, password): Found| (if user.is_none() { login } else { None }, password);
+        if let Some(found) = netrc.as_ref().and_then(|n| n.machine.clone()) {
+            return Ok(Some(with_login(found)));
         }
         if let Some(password) = user.and_then(|user| keyring_lookup(self.host, user)) {
             return Ok(Some((None, password)));
+        }
+        if let Ok(password) = std::env::var("FERRY_PASSWORD") {
+            return Ok(Some((None, password)));
+        }
+        if let Some(found) = netrc.and_then(|n| n.default) {
+            return Ok(Some(with_login(found)));
         }
         if let (Some(user), true) = (user, std::io::stdin().is_terminal()) {
             let prompt = format!("password for {user}@{}: ", self.host);
@@ -46,11 +58,8 @@ impl Lookup<'_> {
         Ok(None)
     }
 
-    /// `$FERRY_PASSWORD`, else the remote's `password_command`.
-    fn environment_or_command(&self) -> Result<Option<String>> {
-        if let Ok(password) = std::env::var("FERRY_PASSWORD") {
-            return Ok(Some(password));
-        }
+    /// The remote's `password_command`, if it has one.
+    fn command(&self) -> Result<Option<String>> {
         let Some(command) = self.remote.and_then(|r| r.password_command.as_deref()) else {
             return Ok(None);
         };
@@ -71,18 +80,29 @@ impl Lookup<'_> {
     }
 }
 
-/// `(login, password)` for `host` from `$NETRC` or `~/.netrc`: the first `machine HOST` entry
-/// whose login matches `user` (any login when `user` is None), else the `default` entry.
-fn netrc_lookup(host: &str, user: Option<&str>) -> Option<Found> {
+/// What a netrc file holds for a host: its `machine` entry, and the `default` one.
+#[derive(Debug, Default, PartialEq)]
+struct Netrc {
+    machine: Option<Found>,
+    default: Option<Found>,
+}
+
+/// The entries of `$NETRC` or `~/.netrc` for `host`: the first `machine HOST` entry whose
+/// login matches `user` (any login when `user` is None), and the `default` entry.
+fn netrc_lookup(host: &str, user: Option<&str>) -> Option<Netrc> {
     let path = std::env::var_os("NETRC")
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".netrc")))?;
-    parse_netrc(&std::fs::read_to_string(path).ok()?, host, user)
+    Some(parse_netrc(
+        &std::fs::read_to_string(path).ok()?,
+        host,
+        user,
+    ))
 }
 
-fn parse_netrc(text: &str, host: &str, user: Option<&str>) -> Option<Found> {
+fn parse_netrc(text: &str, host: &str, user: Option<&str>) -> Netrc {
     let mut tokens = text.split_whitespace().peekable();
-    let mut default = None;
+    let mut found = Netrc::default();
     while let Some(token) = tokens.next() {
         let machine = match token {
             "machine" => tokens.next().map(String::from),
@@ -113,12 +133,16 @@ fn parse_netrc(text: &str, host: &str, user: Option<&str>) -> Option<Found> {
         let Some(password) = password else { continue };
         let login_fits = user.is_none() || login.as_deref() == user || login.is_none();
         match machine {
-            Some(name) if name == host && login_fits => return Some((login, password)),
-            None if default.is_none() && login_fits => default = Some((login, password)),
+            Some(name) if name == host && login_fits && found.machine.is_none() => {
+                found.machine = Some((login, password));
+            }
+            None if found.default.is_none() && login_fits => {
+                found.default = Some((login, password));
+            }
             _ => {}
         }
     }
-    default
+    found
 }
 
 /// The password stored in the system keyring (service `ferry`, account `USER@HOST`), with the
@@ -158,18 +182,25 @@ mod tests {
     #[test]
     fn netrc_entries() {
         let text = "machine a.example login bob password pw1\nmachine b.example\n  login carol\n  password pw2\ndefault login anon password pw3\n";
+        let default = Some((Some("anon".into()), "pw3".into()));
         assert_eq!(
             parse_netrc(text, "b.example", None),
-            Some((Some("carol".into()), "pw2".into()))
+            Netrc {
+                machine: Some((Some("carol".into()), "pw2".into())),
+                default: default.clone()
+            }
         );
         assert_eq!(
-            parse_netrc(text, "a.example", Some("bob")),
+            parse_netrc(text, "a.example", Some("bob")).machine,
             Some((Some("bob".into()), "pw1".into()))
         );
-        assert_eq!(parse_netrc(text, "a.example", Some("eve")), None);
+        assert_eq!(parse_netrc(text, "a.example", Some("eve")).machine, None);
         assert_eq!(
             parse_netrc(text, "c.example", None),
-            Some((Some("anon".into()), "pw3".into()))
+            Netrc {
+                machine: None,
+                default
+            }
         );
     }
 }
