@@ -94,3 +94,29 @@ fn a_password_for_this_server_beats_the_global_one() {
     assert_eq!(listed.code, 2, "{}", listed.stderr);
     assert!(listed.stderr.contains("530"), "{}", listed.stderr);
 }
+
+/// With no password anywhere, the server's refusal comes with what ferry looked at.
+#[test]
+fn a_login_refused_with_no_password_found_says_where_ferry_looked() {
+    use ferry_tests::servers::{FtpServer, Kind, USER};
+    let server = FtpServer::start(Kind::Pyftpdlib);
+    let pair = Pair::new();
+    let url = format!("ftp://{USER}@127.0.0.1:{}/", server.port);
+    let output = pair
+        .command(&["ls", &url])
+        .env("NETRC", "/nonexistent")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let run = Run::from(output);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("530")
+            && run
+                .stderr
+                .contains("no password was found (ferry looks at the URL"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}

@@ -107,6 +107,8 @@ pub struct Target {
     pub plugin: Arc<LoadedPlugin>,
     /// The options table for `open` (always holds `location`).
     pub options: toml::Table,
+    /// The plugin takes a password and the chain found none: a login refusal then says so.
+    pub no_password: bool,
 }
 
 impl Target {
@@ -146,6 +148,7 @@ impl Target {
             identity,
             plugin,
             options,
+            no_password: false,
         };
         if target.declares("password") && !target.options.contains_key("password") {
             if let Some((login, password)) = target.find_credentials(remote)? {
@@ -156,6 +159,13 @@ impl Target {
                     .options
                     .insert("password".into(), toml::Value::String(password));
             }
+            let url_has_one = match &target.spec {
+                TargetSpec::Url { url, .. } => {
+                    Location::parse(url).is_ok_and(|l| l.password.is_some())
+                }
+                _ => false,
+            };
+            target.no_password = !url_has_one && !target.options.contains_key("password");
         }
         Ok(target)
     }
@@ -205,8 +215,20 @@ impl Target {
 
     /// Opens the backend; errors name the target and never show a password.
     pub fn open(&self) -> Result<Backend> {
-        Backend::open(self.plugin.clone(), &self.options, &self.label)
-            .map_err(|e| anyhow::anyhow!(about(&self.label, self.scrub(&e.to_string()))))
+        Backend::open(self.plugin.clone(), &self.options, &self.label).map_err(|e| {
+            let mut message = self.scrub(&e.to_string());
+            if e.kind == ferry_plugin_api::ErrorKind::AUTH && self.no_password {
+                message.push_str(&format!(
+                    "; no password was found (ferry looks at the URL, the password option, the remote's password_command, ~/.netrc{}, $FERRY_PASSWORD, and asks on a terminal)",
+                    if cfg!(feature = "keyring") {
+                        ", the system keyring"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            anyhow::anyhow!(about(&self.label, message))
+        })
     }
 
     /// `text` with a password typed in the target's URL replaced by `***` (a plugin that echoes
