@@ -199,3 +199,28 @@ fn ferry_plugin_path_is_searched_and_the_current_directory_is_not() {
     let out = stdout(&output);
     assert!(!out.contains("testkit"), "{out}");
 }
+
+/// A destination that cannot be created is one error before any transfer (exit 2), not one
+/// failure per file.
+#[test]
+fn an_impossible_destination_is_one_early_error() {
+    let pair = Pair::new();
+    for name in ["a.txt", "b.txt", "sub/c.txt"] {
+        put(&pair.src, name, b"content");
+    }
+    let run = pair.ferry(&[
+        "sync",
+        pair.src.to_str().unwrap(),
+        "/proc/ferry-no-such-dir/dst",
+    ]);
+    assert_eq!(run.code, 2, "{} {}", run.stdout, run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "ferry: error: cannot create the destination /proc/ferry-no-such-dir/dst: "
+        ),
+        "{}",
+        run.stderr
+    );
+}

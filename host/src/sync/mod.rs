@@ -31,6 +31,7 @@ use crate::{
         one_way::OneWay,
         resolve::{Conflict, Decision},
         two_way::TwoWay,
+        Action,
     },
     report::{Event, Reporter, Summary},
     scan::{scan, Tree},
@@ -170,6 +171,9 @@ impl RunPair<'_, '_> {
         for warning in &plan.warnings {
             reporter.event(&Event::Warning { message: warning }, options.dry_run);
         }
+        if !options.dry_run {
+            self.create_missing_roots(&plan, trees)?;
+        }
         let summary = Summary {
             hashed_files: plan.hashed_files,
             dry_run: options.dry_run,
@@ -187,6 +191,33 @@ impl RunPair<'_, '_> {
         summary.elapsed = started.elapsed();
         reporter.finished(&summary);
         Ok(summary)
+    }
+}
+
+impl RunPair<'_, '_> {
+    /// Creates the root of a side the plan writes into that does not exist yet, before anything
+    /// else: a destination that cannot be created (no permission, an impossible path) is one
+    /// error before any transfer (exit 2), not one failure per file.
+    fn create_missing_roots(&self, plan: &crate::plan::Plan, trees: Pair<&Tree>) -> Result<()> {
+        let names = side_names(self.two_way);
+        for (which, tree) in trees.iter() {
+            let written = plan.actions.iter().any(|action| {
+                matches!(action,
+                    Action::Mkdir { on, .. } | Action::Transfer { to: on, .. } if *on == which)
+            });
+            if tree.root_exists || !written {
+                continue;
+            }
+            let side = self.sides[which];
+            side.backend.mkdir("").map_err(|e| {
+                anyhow!(
+                    "cannot create the {} {}: {e}",
+                    names[which],
+                    side.backend.label()
+                )
+            })?;
+        }
+        Ok(())
     }
 }
 
