@@ -39,21 +39,26 @@ fn plugins_lists_local_with_its_capabilities() {
     assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
     let header = out.lines().next().unwrap();
     assert!(
-        header.starts_with("NAME") && header.contains("CAPABILITIES") && header.ends_with("PATH"),
+        header.starts_with("NAME") && header.contains("SCHEMES") && header.ends_with("PATH"),
         "{header}"
     );
-    let local = out
-        .lines()
-        .find(|l| l.starts_with("local "))
-        .expect("local listed");
-    for word in [
-        "0.1",
-        "file",
-        "list,stat,read",
-        "atomic-write",
-        library_file_name("local").as_str(),
-    ] {
+    let mut lines = out.lines().skip_while(|l| !l.starts_with("local "));
+    let local = lines.next().expect("local listed");
+    for word in ["0.1.0", "file", library_file_name("local").as_str()] {
         assert!(local.contains(word), "`{word}` missing from `{local}`");
+    }
+    let capabilities: Vec<&str> = lines.take_while(|l| l.starts_with("    ")).collect();
+    let joined = capabilities.join(" ");
+    for word in ["list, stat, read", "atomic-write", "commit-check"] {
+        assert!(joined.contains(word), "`{word}` missing under local: {out}");
+    }
+    // The table fits 100 columns, but for a long library path of the machine's own.
+    for line in out.lines().filter(|l| !l.contains(".so")) {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
     }
 }
 

@@ -37,38 +37,31 @@ pub fn run(global: &GlobalArgs, args: &PluginsArgs) -> Result<ExitCode> {
         }
         None => {
             let (plugins, broken) = registry.load_all();
-            let rows: Vec<[String; 6]> = plugins
+            let rows: Vec<[String; 4]> = plugins
                 .iter()
                 .map(|p| {
                     [
                         p.name().to_string(),
                         p.info.version.to_string(),
-                        p.epoch.clone(),
                         p.info
                             .url_schemes
                             .iter()
                             .map(|s| s.as_str())
                             .collect::<Vec<_>>()
                             .join(","),
-                        p.info.capabilities.to_string(),
                         p.path.display().to_string(),
                     ]
                 })
                 .collect();
+            // The capabilities go under each row, wrapped, so the table fits 100 columns.
+            let capabilities: Vec<Vec<String>> = plugins
+                .iter()
+                .map(|p| wrap_words(&p.info.capabilities.to_string(), CAPABILITY_WIDTH))
+                .collect();
             if rows.is_empty() {
                 crate::outln!("no working plugins found");
             } else {
-                print_table(
-                    [
-                        "NAME",
-                        "VERSION",
-                        "EPOCH",
-                        "SCHEMES",
-                        "CAPABILITIES",
-                        "PATH",
-                    ],
-                    &rows,
-                )?;
+                print_table(["NAME", "VERSION", "SCHEMES", "PATH"], &rows, &capabilities)?;
             }
             if !broken.is_empty() {
                 crate::outln!("\nbroken plugins:");
@@ -94,32 +87,6 @@ pub fn run(global: &GlobalArgs, args: &PluginsArgs) -> Result<ExitCode> {
             })
         }
     }
-}
-
-fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> std::io::Result<()> {
-    let mut widths = header.map(str::len);
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| -> std::io::Result<()> {
-        let mut out = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == N {
-                out.push_str(cell);
-            } else {
-                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
-            }
-        }
-        crate::outln!("{}", out.trim_end());
-        Ok(())
-    };
-    line(header.to_vec())?;
-    for row in rows {
-        line(row.iter().map(String::as_str).collect())?;
-    }
-    Ok(())
 }
 
 fn describe(plugin: &LoadedPlugin) -> String {
@@ -160,4 +127,82 @@ fn describe(plugin: &LoadedPlugin) -> String {
         ));
     }
     out
+}
+
+/// How wide the wrapped capability lines under a plugin's row may be (indented by 4: 100 in
+/// all).
+const CAPABILITY_WIDTH: usize = 96;
+
+/// `list,stat,read,…` as lines of `list, stat, read, …` no wider than `width`.
+fn wrap_words(list: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let words: Vec<&str> = list.split(',').filter(|w| !w.is_empty()).collect();
+    let mut current = String::new();
+    for (i, word) in words.iter().enumerate() {
+        let piece = if i + 1 < words.len() {
+            format!("{word},")
+        } else {
+            (*word).to_string()
+        };
+        if !current.is_empty() && current.len() + 1 + piece.len() > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(&piece);
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+/// Rows under a header, each followed by its `notes` lines, indented.
+fn print_table<const N: usize>(
+    header: [&str; N],
+    rows: &[[String; N]],
+    notes: &[Vec<String>],
+) -> std::io::Result<()> {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| -> std::io::Result<()> {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == N {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        crate::outln!("{}", out.trim_end());
+        Ok(())
+    };
+    line(header.to_vec())?;
+    for (row, notes) in rows.iter().zip(notes) {
+        line(row.iter().map(String::as_str).collect())?;
+        for note in notes {
+            crate::outln!("    {note}");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_wrap_at_word_boundaries() {
+        assert_eq!(
+            wrap_words("list,stat,read-offset", 12),
+            ["list, stat,", "read-offset"]
+        );
+        assert_eq!(wrap_words("list", 96), ["list"]);
+        assert!(wrap_words("", 96).is_empty());
+    }
 }
