@@ -22,7 +22,7 @@ fn a_plugin_built_outside_the_workspace_works() {
         .find(|l| l.starts_with("mem "))
         .unwrap_or_else(|| panic!("{}", listed.stdout));
     assert!(
-        mem.contains(" 0.1 ") && mem.contains(" mem ") && mem.contains(&format!("{dir}/")),
+        mem.contains(" 0.1.0 ") && mem.contains(" mem ") && mem.contains(&format!("{dir}/")),
         "{mem}"
     );
 
