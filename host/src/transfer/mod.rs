@@ -499,9 +499,11 @@ impl Run<'_, '_> {
                         token: None,
                         pending: false,
                     },
-                    CompareBy::Version => {
-                        compare::side_state(executor.side(from), &node, Some(copied.sha256.clone()))
-                    }
+                    CompareBy::Version => compare::side_state(
+                        executor.side(from),
+                        &node,
+                        node.token.is_none().then(|| copied.sha256.clone()),
+                    ),
                 };
                 self.report(Event::Transferred {
                     path,
@@ -559,8 +561,9 @@ impl Run<'_, '_> {
                         .push((to, path.to_string()));
                 }
                 SideState {
-                    // What was sent: settles a version listed too coarsely (`settle`).
-                    sha256: Some(copied.sha256.clone()),
+                    // What was sent, where no token proves the version: settles a version
+                    // listed too coarsely (`settle`).
+                    sha256: token.is_none().then(|| copied.sha256.clone()),
                     size: entry.size,
                     mtime_ns,
                     pending,
