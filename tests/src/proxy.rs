@@ -1,7 +1,8 @@
 //! TCP proxies on 127.0.0.1 between ferry and an FTP server, for fault injection:
 //! - [`CuttingProxy`] forwards the control connection and cuts it — both directions, at once —
-//!   a while after the client sends its Nth `STOR`, so the transfer under way dies mid-stream
-//!   (data connections go straight to the server and lose their session);
+//!   a while after the client sends the Nth command starting with a given text (a `STOR`), so
+//!   the transfer under way dies mid-stream (data connections go straight to the server and
+//!   lose their session);
 //! - [`TruncatingProxy`] carries the data connections too and ends the first upload cleanly
 //!   early, as a middlebox that closes a transfer: the server replies 226 to a short file; or it
 //!   ends the first download early, counting the bytes it carried to the client; or it stalls
@@ -28,12 +29,6 @@ pub struct CuttingProxy {
 }
 
 impl CuttingProxy {
-    /// Forwards to `127.0.0.1:upstream`, cutting the connection `delay` after the `nth` STOR
-    /// command (counted over all connections).
-    pub fn start(upstream: u16, nth: usize, delay: Duration) -> Self {
-        Self::start_on(upstream, "STOR ", nth, delay)
-    }
-
     /// Forwards to `127.0.0.1:upstream`, cutting the connection `delay` after the `nth` command
     /// starting with `command` (counted over all connections); with no delay, instead of
     /// forwarding that command, so that no reply to it can arrive.

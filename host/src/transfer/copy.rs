@@ -142,8 +142,8 @@ fn copy_once(
 ) -> Result<Copied, BackendError> {
     let exact = !source.can(ferry_plugin_api::Capabilities::APPROXIMATE_SIZES);
     let version = Version {
-        exact_size: exact.then_some(size),
         size,
+        exact,
         mtime_ns,
     };
     let resumes = source

@@ -15,10 +15,10 @@ use crate::{backend::ReadHandle, options::Cancel, plan::compare::mtimes_match};
 /// The source version a resumed read must still find.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Version {
-    /// The size the scan listed, where it is exact (not an estimate).
-    pub exact_size: Option<u64>,
     /// The size the scan listed.
     pub size: u64,
+    /// The size is exact (not an estimate): a read that ends before it was cut.
+    pub exact: bool,
     /// The mtime the scan listed.
     pub mtime_ns: Option<i64>,
 }
@@ -92,12 +92,7 @@ impl Read for Resuming {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
             let cut = match self.reader.read(buf) {
-                Ok(0)
-                    if self
-                        .version
-                        .exact_size
-                        .is_some_and(|size| self.position < size) =>
-                {
+                Ok(0) if self.version.exact && self.position < self.version.size => {
                     BackendError::new(
                         ErrorKind::CONNECTION,
                         format!(
