@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates plugins/exist-xml/src/table.rs from eXist's own MIME tables:
+"""Regenerates plugins/xml/src/table.rs from eXist's own MIME tables:
 
     git -C exist show develop:exist-core/src/main/resources/org/exist/util/mime-types.xml > /tmp/mime-types.xml
     git -C exist show eXist-6.4.0:exist-core/src/main/resources/org/exist/util/mime-types.xml > /tmp/mime-6.4.xml
@@ -27,8 +27,8 @@ old_first=first(old); hf=first(head)
 L=[]
 L.append("//! eXist's MIME table, as data: `exist-core/src/main/resources/org/exist/util/mime-types.xml`")
 L.append("//! of eXist-db/exist at 4f10647082a05aed57606a5a2551766414cf4afa (develop, 2025-08-25, the 7.x")
-L.append("//! line), in its order (the first entry for an extension wins, `MimeTable` L384), and where the")
-L.append("//! eXist-6.4.0 tag's table differs. Generated from those two files; not edited by hand.")
+L.append("//! line), in its order (the first entry for an extension wins, `MimeTable` L384), and the types")
+L.append("//! the eXist-6.4.0 tag's table stores as XML. Generated from those two files; not edited by hand.")
 L.append("")
 L.append("/// `(mime, stored as XML, extensions)` of the current table, in its order.")
 L.append("pub const TABLE: &[(&str, bool, &[&str])] = &[")
@@ -37,18 +37,9 @@ for name,x,exts in head:
     L.append('    ("%s", %s, &[%s]),' % (name, 'true' if x else 'false', ex))
 L.append("];")
 L.append("")
-L.append("/// `(extension, mime)` where eXist 6.4.0's table gives an extension another type than the")
-L.append("/// current one (`None`: 6.4.0 does not know the extension).")
-L.append("pub const DIFFERENT_IN_6_4: &[(&str, Option<&str>)] = &[")
-for e in sorted(hf):
-    if old_first.get(e,(None,None))[0]!=hf[e][0]:
-        o=old_first.get(e)
-        L.append('    ("%s", %s),' % (e, ('Some("%s")' % o[0]) if o else 'None'))
-L.append("];")
-L.append("")
 L.append("/// The types eXist 6.4.0 stores as XML.")
 L.append("pub const XML_IN_6_4: &[&str] = &[")
 for n in sorted({name for name,x,_ in old if x}):
     L.append('    "%s",' % n)
 L.append("];")
-open('plugins/exist-xml/src/table.rs','w').write('\n'.join(L)+'\n')
+open('plugins/xml/src/table.rs','w').write('\n'.join(L)+'\n')

@@ -563,7 +563,7 @@ fn xml_formats_of_exists_own_table_are_stored_as_xml() {
         assert_eq!(head.status, 200, "{name}");
         let stored = head.header("content-type").unwrap_or("");
         assert!(
-            ferry_exist_xml::is_xml_type(stored) == Some(true),
+            ferry_xml::is_xml_type(stored) == Some(true),
             "{name} is stored as {stored}, not as XML"
         );
     }

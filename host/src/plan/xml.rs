@@ -10,14 +10,14 @@ use crate::{options::SyncOptions, side::Side};
 /// Is the file at `path` XML by its extension? eXist's MIME table decides (the most complete
 /// list of XML types there is, and exactly what the eXist plugin stores as XML).
 pub fn is_xml_path(path: &str) -> bool {
-    ferry_exist_xml::is_xml_name(path)
+    ferry_xml::is_xml_name(path)
 }
 
 /// Checks that `bytes` are a well-formed XML document, as eXist's parser would judge it (its
-/// encodings, and entities an external DTD subset may declare; `ferry_exist_xml::well_formed`).
+/// encodings, and entities an external DTD subset may declare; `ferry_xml::well_formed`).
 /// The error reads `not well-formed XML: line L, column C: reason`.
 pub fn check_well_formed(bytes: &[u8]) -> Result<(), String> {
-    ferry_exist_xml::well_formed::check(bytes).map_err(|malformed| malformed.to_string())
+    ferry_xml::well_formed::check(bytes).map_err(|malformed| malformed.to_string())
 }
 
 /// Reads and checks every XML file about to be copied from `source` to a `destination` that

@@ -1,4 +1,4 @@
-//! The Content-Type ferry sends with a PUT, from eXist's own mime table (`ferry-exist-xml`,
+//! The Content-Type ferry sends with a PUT, from eXist's own mime table (`ferry-xml`,
 //! exist-rest.md §7): XML types are stored as XML (queryable, re-serialised on GET), everything
 //! else as binary (bytes kept).
 
@@ -9,9 +9,9 @@ fn extension(name: &str) -> String {
 }
 
 /// The Content-Type for a file called `name` and whether eXist stores it as XML
-/// ([`ferry_exist_xml::content_type_for`]: a type eXist 6 and 7 both store as XML).
+/// ([`ferry_xml::content_type_for`]: a type eXist 6 and 7 both store as XML).
 pub fn for_name(name: &str) -> (&'static str, bool) {
-    ferry_exist_xml::content_type_for(name)
+    ferry_xml::content_type_for(name)
 }
 
 /// Is this an XQuery resource, which eXist executes on GET instead of returning it?

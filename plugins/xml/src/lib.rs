@@ -1,7 +1,8 @@
-//! `ferry-exist-xml`: eXist's judgement of XML, in one place read by the exist plugin (what to
-//! send), the host's XML pre-check (which files are XML, and whether they are well-formed) and
-//! the eXist test server (how a PUT is stored, and which it refuses), so that the three cannot
-//! disagree:
+//! `ferry-xml`: which files are XML and whether they are well-formed, judged as the strictest
+//! XML store ferry writes to (eXist-db) judges them. One place read by the host's XML pre-check
+//! (any destination that rejects malformed XML, or `--check-xml`), the exist plugin (what to
+//! send) and the eXist test server (how a PUT is stored, and which it refuses), so that the
+//! three cannot disagree:
 //!
 //! - which files eXist stores as XML and which Content-Type a PUT sends, from eXist's own MIME
 //!   table ([`table`], generated from `mime-types.xml`; the functions below);

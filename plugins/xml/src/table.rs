@@ -1,7 +1,7 @@
 //! eXist's MIME table, as data: `exist-core/src/main/resources/org/exist/util/mime-types.xml`
 //! of eXist-db/exist at 4f10647082a05aed57606a5a2551766414cf4afa (develop, 2025-08-25, the 7.x
-//! line), in its order (the first entry for an extension wins, `MimeTable` L384), and where the
-//! eXist-6.4.0 tag's table differs. Generated from those two files; not edited by hand.
+//! line), in its order (the first entry for an extension wins, `MimeTable` L384), and the types
+//! the eXist-6.4.0 tag's table stores as XML. Generated from those two files; not edited by hand.
 
 /// `(mime, stored as XML, extensions)` of the current table, in its order.
 pub const TABLE: &[(&str, bool, &[&str])] = &[
@@ -222,42 +222,6 @@ pub const TABLE: &[(&str, bool, &[&str])] = &[
     ("font/woff2", false, &["woff2"]),
     ("font/otf", false, &["otf"]),
     ("font/ttf", false, &["ttf"]),
-];
-
-/// `(extension, mime)` where eXist 6.4.0's table gives an extension another type than the
-/// current one (`None`: 6.4.0 does not know the extension).
-pub const DIFFERENT_IN_6_4: &[(&str, Option<&str>)] = &[
-    ("aac", None),
-    ("apng", None),
-    ("avif", None),
-    ("bin", None),
-    ("ditaval", Some("application/xml")),
-    ("gml", Some("application/xml")),
-    ("js", Some("application/javascript")),
-    ("json-patch", None),
-    ("jsonld", None),
-    ("jwt", None),
-    ("kml", None),
-    ("less", Some("application/less")),
-    ("mads", None),
-    ("mets", None),
-    ("mjs", None),
-    ("mods", Some("application/xml")),
-    ("mrcx", None),
-    ("odd", Some("application/xml")),
-    ("opus", None),
-    ("otf", None),
-    ("spdx.json", None),
-    ("tei", Some("application/xml")),
-    ("teicorpus", None),
-    ("tiff", None),
-    ("ttf", None),
-    ("weba", None),
-    ("webmanifest", None),
-    ("webp", None),
-    ("woff", Some("application/font-woff")),
-    ("woff2", None),
-    ("yaml", None),
 ];
 
 /// The types eXist 6.4.0 stores as XML.

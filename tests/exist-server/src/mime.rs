@@ -1,4 +1,4 @@
-//! eXist's mime table (exist-rest.md §7 step 4; the data is `ferry-exist-xml`, generated from
+//! eXist's mime table (exist-rest.md §7 step 4; the data is `ferry-xml`, generated from
 //! eXist's `mime-types.xml`): which types are stored as XML, and the type of an extension.
 //! Content-Type lookups are exact (case-sensitive); extension lookups are case-insensitive;
 //! anything unknown is stored as binary `application/octet-stream`.
@@ -8,12 +8,12 @@
 pub fn resolve(content_type: Option<&str>, name: &str) -> (String, bool) {
     if let Some(header) = content_type {
         let mime = header.split(';').next().unwrap_or("").trim();
-        return match ferry_exist_xml::is_xml_type(mime) {
+        return match ferry_xml::is_xml_type(mime) {
             Some(xml) => (mime.to_string(), xml),
             None => ("application/octet-stream".to_string(), false),
         };
     }
-    match ferry_exist_xml::by_extension(name) {
+    match ferry_xml::by_extension(name) {
         Some((mime, xml)) => (mime.to_string(), xml),
         None => ("application/octet-stream".to_string(), false),
     }

@@ -65,7 +65,7 @@ pub fn listing(collection: &Collection, path: &str, offset_minutes: i32) -> Stri
 /// `Err(reason)` unless `bytes` are one well-formed XML document as eXist's parser judges it
 /// (the encoding from the BOM or the declaration; exist-rest.md §7, step 5).
 pub fn check(bytes: &[u8]) -> Result<(), String> {
-    ferry_exist_xml::well_formed::check(bytes).map_err(|malformed| malformed.to_string())
+    ferry_xml::well_formed::check(bytes).map_err(|malformed| malformed.to_string())
 }
 
 /// The document re-serialised with 4-space indentation and without its XML declaration, as a
