@@ -265,6 +265,11 @@ fn fail_fast_stops_and_the_next_run_resumes() {
 fn push_pull_push_transfers_nothing_although_exist_reserialises_xml() {
     let server = ExistServer::start_with(&["--reindent-xml"]);
     let pair = setup(&server);
+    put(
+        &pair.src,
+        "a.xml",
+        b"<?xml version=\"1.0\"?>\n<report id='r1'><title>A</title></report>\n",
+    );
     let reports = pair.src.to_str().unwrap().to_string();
     assert_eq!(
         ferry_in(&pair, &["sync", &reports, "mydata:reports"]).code,
@@ -278,7 +283,7 @@ fn push_pull_push_transfers_nothing_although_exist_reserialises_xml() {
         &counts(0, 1, 2, 0, 0, 0),
     );
     let pulled = std::fs::read_to_string(pair.src.join("a.xml")).unwrap();
-    assert_eq!(pulled, "<report>\n    <title>A</title>\n</report>\n");
+    assert_eq!(pulled, "<report id=\"r1\"><title>A</title></report>");
     // Each side is compared with its own past: nothing moves either way.
     for direction in [
         [reports.as_str(), "mydata:reports"],

@@ -1,6 +1,6 @@
 //! The eXist backend over REST (exist-rest.md §16): list = GET on the collection; stat = the
-//! parent's listing (plus HEAD for a document's type and size); read = GET with `_xsl=no` and
-//! `_indent=no`, never on XQuery resources, which eXist would run; write = PUT with eXist's own
+//! parent's listing (plus HEAD for a document's type and size); read = [`crate::reader`] (GET for
+//! binary documents, a query for XML and XQuery ones, which GET would expand or run); write = PUT with eXist's own
 //! Content-Type for the name, streamed; delete = DELETE (recursive on collections); mkdir = a
 //! placeholder PUT (which creates every missing ancestor) and its DELETE, as REST has no verb for
 //! an empty collection. Credentials go with every request (pre-emptive Basic), so a large upload
@@ -11,6 +11,7 @@ use std::{
     sync::{
         atomic::{AtomicU64, Ordering},
         mpsc::{sync_channel, Receiver, SyncSender},
+        OnceLock,
     },
     time::Duration,
 };
@@ -35,12 +36,14 @@ use crate::{
 /// An open eXist target.
 pub struct ExistBackend {
     client: Client,
-    endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
     /// `http://host:port/exist/rest`.
     base: String,
     user: Option<String>,
     password: String,
     placeholders: AtomicU64,
+    /// The server's major version, asked for on first need ([`crate::version`]).
+    pub(crate) major_version: OnceLock<Option<u32>>,
 }
 
 fn join(dir: &str, name: &str) -> String {
@@ -100,6 +103,7 @@ impl ExistBackend {
             endpoint,
             base,
             placeholders: AtomicU64::new(0),
+            major_version: OnceLock::new(),
         };
         backend.check_access()?;
         Ok(backend)
@@ -121,7 +125,7 @@ impl ExistBackend {
     }
 
     /// `/db/reports/a b.xml`, for messages.
-    fn db_path(&self, rel: &str) -> String {
+    pub(crate) fn db_path(&self, rel: &str) -> String {
         let mut path = format!("/{}", self.endpoint.root.join("/"));
         if !rel.is_empty() {
             path.push('/');
@@ -145,9 +149,42 @@ impl ExistBackend {
         url
     }
 
+    /// `/db/reports/a%20b.xml`: the database path as eXist spells it in listings and queries.
+    pub(crate) fn encoded_db_path(&self, rel: &str) -> String {
+        let mut path = String::new();
+        for segment in self
+            .endpoint
+            .root
+            .iter()
+            .map(String::as_str)
+            .chain(rel.split('/').filter(|s| !s.is_empty()))
+        {
+            path.push('/');
+            path.push_str(&names::encode(segment));
+        }
+        path
+    }
+
+    /// Sends `method` on `/db` itself, where queries go whatever the target's root.
+    pub(crate) fn send_to_db(
+        &self,
+        method: Method,
+        shape: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response, BackendError> {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}/db", self.base));
+        if let Some(user) = &self.user {
+            request = request.basic_auth(user, Some(&self.password));
+        }
+        shape(request)
+            .send()
+            .map_err(|e| transport_error(&self.endpoint.server, method.as_str(), "/db", &e))
+    }
+
     /// Sends `method` on `rel` (with `query`, `?…` or empty), shaped by `shape`; any HTTP status is returned, transport
     /// failures are errors.
-    fn send(
+    pub(crate) fn send(
         &self,
         method: Method,
         rel: &str,
@@ -168,7 +205,7 @@ impl ExistBackend {
         })
     }
 
-    fn fail(&self, method: &str, rel: &str, response: &Response) -> BackendError {
+    pub(crate) fn fail(&self, method: &str, rel: &str, response: &Response) -> BackendError {
         let status = response.status().as_u16();
         if status == 401 && self.user.is_none() {
             // Without a user every request runs as eXist's guest: a 401 is guest lacking a
@@ -194,7 +231,7 @@ impl ExistBackend {
 
     /// What the listing of `path`'s collection says is there: `Some(true)` a collection,
     /// `Some(false)` a document, `None` nothing (or no such collection).
-    fn listed_kind(&self, path: &str) -> Result<Option<bool>, BackendError> {
+    pub(crate) fn listed_kind(&self, path: &str) -> Result<Option<bool>, BackendError> {
         let (parent, name) = split(path);
         let listing = match self.fetch_listing(parent) {
             Ok(Parsed::Collection(listing)) => listing,
@@ -220,7 +257,7 @@ impl ExistBackend {
         Ok(listing::parse(&body, &self.db_path(dir), dir))
     }
 
-    fn not_found(&self, path: &str) -> BackendError {
+    pub(crate) fn not_found(&self, path: &str) -> BackendError {
         BackendError::new(
             ErrorKind::NOT_FOUND,
             format!(
@@ -299,34 +336,16 @@ impl BackendImpl for ExistBackend {
         Ok(entry)
     }
 
-    /// GET with `_xsl=no&_indent=no`. XML comes back re-serialised by eXist, so its bytes may
-    /// differ from what was stored. XQuery resources are refused: eXist would run them.
+    /// A document's stored content ([`crate::reader`]): binary documents by GET, XML and
+    /// executable ones through a query, as eXist would run an XQuery and expand XIncludes on
+    /// GET. XML comes back re-serialised by eXist, so its bytes may differ from what was stored.
     fn open_read(&self, path: &str, offset: u64) -> Result<Box<dyn Read + Send>, BackendError> {
         if offset > 0 {
             return Err(BackendError::unsupported(
                 "reading from an offset (eXist ignores Range)",
             ));
         }
-        if mime::is_executable(split(path).1) {
-            return Err(BackendError::new(
-                ErrorKind::UNSUPPORTED,
-                format!(
-                    "eXist at {}: {} is an XQuery/XProc resource, which eXist runs on GET instead of returning it; ferry does not read it (exclude it)",
-                    self.endpoint.server,
-                    self.db_path(path)
-                ),
-            )
-            .with_context("path", path));
-        }
-        let response = self.send(Method::GET, path, "?_xsl=no&_indent=no", |r| r)?;
-        if !response.status().is_success() {
-            return Err(self.fail("GET", path, &response));
-        }
-        let shown = self.db_path(path);
-        Ok(Box::new(ResponseReader {
-            response,
-            path: shown,
-        }))
+        self.read_document(path)
     }
 
     /// PUT with eXist's Content-Type for the name (XML types are stored as XML and must be
@@ -341,7 +360,7 @@ impl BackendImpl for ExistBackend {
         _mtime_ns: Option<i64>,
     ) -> Result<Entry, BackendError> {
         let name = split(path).1;
-        let (content_type, is_xml) = mime::for_name(name);
+        let (content_type, is_xml) = mime::for_upload(name, || self.server_major());
         let (sender, receiver) = sync_channel(4);
         let body_reader = ChannelReader {
             receiver,
@@ -480,23 +499,6 @@ impl ExistBackend {
             200..=299 | 404 => Ok(()),
             _ => Err(self.fail("DELETE", path, &response)),
         }
-    }
-}
-
-/// A GET body as `Read`, with errors that name the document.
-struct ResponseReader {
-    response: Response,
-    path: String,
-}
-
-impl Read for ResponseReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.response.read(buf).map_err(|e| {
-            let mut error =
-                BackendError::new(ErrorKind::CONNECTION, format!("reading {}: {e}", self.path));
-            error.retryable = true;
-            error.into_io()
-        })
     }
 }
 

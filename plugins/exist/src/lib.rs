@@ -6,6 +6,8 @@
 //! - [`listing`]: the collection listing;
 //! - [`mime`]: the Content-Type of an upload (XML vs binary) and XQuery resources;
 //! - [`backend`]: the operations;
+//! - [`reader`]: reading a document as stored (GET, or a query for XML and XQuery);
+//! - [`version`]: the server's version, for the XML types only eXist 7 knows;
 //! - [`error`]: HTTP answers and failures as `BackendError`s.
 
 pub mod backend;
@@ -14,6 +16,8 @@ pub mod error;
 pub mod listing;
 pub mod mime;
 pub mod names;
+pub mod reader;
+pub mod version;
 
 use ferry_plugin_api::{
     abi_stable::std_types::Tuple2, author::Plugin, BackendError, Capabilities, HostBox, PluginInfo,

@@ -90,6 +90,20 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     Some(base + fraction_ns - offset_secs * 1_000_000_000)
 }
 
+/// `text` as a value of an `application/x-www-form-urlencoded` body: every byte but ASCII
+/// letters, digits and `-_.~` as `%XX`, so `+`, `&` and `=` in a query or a path arrive intact.
+pub fn form_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

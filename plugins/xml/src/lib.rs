@@ -61,9 +61,57 @@ pub fn content_type_for(name: &str) -> (&'static str, bool) {
     }
 }
 
+/// The Content-Type for a file called `name` on an eXist of major version `major` (`None`:
+/// unknown): eXist 7 and later get their own table's XML type (`.mods` as
+/// `application/mods+xml`), older or unknown versions the type both store as XML
+/// ([`content_type_for`]).
+pub fn content_type_for_version(name: &str, major: Option<u32>) -> (&'static str, bool) {
+    match (by_extension(name), major) {
+        (Some((mime, true)), Some(major)) if major >= 7 => (mime, true),
+        _ => content_type_for(name),
+    }
+}
+
+/// Does the type for `name` depend on the server's version (an XML type eXist 6.4 does not
+/// know)? Only then is the version worth asking for.
+pub fn type_depends_on_version(name: &str) -> bool {
+    content_type_for_version(name, Some(7)) != content_type_for(name)
+}
+
+/// Does an eXist of major version `major` store `mime` as XML? `None`: it does not know the
+/// type (eXist 6.4 knows none of 7's added XML types, such as `application/mods+xml`).
+pub fn is_xml_type_in(mime: &str, major: u32) -> Option<bool> {
+    match is_xml_type(mime) {
+        Some(true) if major < 7 && !table::XML_IN_6_4.contains(&mime) => None,
+        known => known,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn types_that_exist_7_added_go_to_7_only() {
+        assert_eq!(
+            content_type_for_version("r.mods", Some(7)),
+            ("application/mods+xml", true)
+        );
+        assert_eq!(
+            content_type_for_version("r.mods", Some(6)),
+            ("application/xml", true)
+        );
+        assert_eq!(
+            content_type_for_version("r.mods", None),
+            ("application/xml", true)
+        );
+        assert!(type_depends_on_version("r.mods"));
+        assert!(!type_depends_on_version("a.xml"));
+        assert!(!type_depends_on_version("a.png"));
+        assert_eq!(is_xml_type_in("application/mods+xml", 6), None);
+        assert_eq!(is_xml_type_in("application/mods+xml", 7), Some(true));
+        assert_eq!(is_xml_type_in("application/xml", 6), Some(true));
+    }
 
     #[test]
     fn the_types_of_exists_table() {

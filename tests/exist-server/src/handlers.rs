@@ -1,8 +1,9 @@
 //! The REST methods (exist-rest.md §2–§12): GET lists collections and returns resources (304 on
 //! `If-Modified-Since`), HEAD gives their headers (XML lengths page-rounded), PUT stores with
-//! auto-created ancestors, mime resolution and an XML check, DELETE removes recursively, POST
-//! recognises only the collection queries exist-shell sends. Errors of PUT and DELETE have empty
-//! bodies, a GET 404 a Jetty-style page; 401s carry the Basic challenge.
+//! auto-created ancestors, mime resolution and an XML check, DELETE removes recursively; a GET
+//! of XML expands XIncludes, of XQuery or XProc "runs" it; queries (`_query`, form POSTs) go to
+//! [`crate::query`]. Errors of PUT and DELETE have empty bodies, a GET 404 a Jetty-style page;
+//! 401s carry the Basic challenge.
 
 use std::{
     fs::File,
@@ -14,19 +15,19 @@ use base64::Engine;
 use tiny_http::{Header, Method, Request, Response, StatusCode};
 
 use crate::{
-    mime, paths,
+    mime, paths, query,
     store::{self, now_ms, Child, Found, Resource, Store},
     times::{http_date, parse_http_date},
-    xml, Settings,
+    xinclude, xml, Settings,
 };
 
-type Reply = Response<Box<dyn Read + Send>>;
+pub(crate) type Reply = Response<Box<dyn Read + Send>>;
 
-fn header(name: &str, value: &str) -> Header {
+pub(crate) fn header(name: &str, value: &str) -> Header {
     Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
 }
 
-fn reply(status: u16, headers: Vec<Header>, body: Vec<u8>) -> Reply {
+pub(crate) fn reply(status: u16, headers: Vec<Header>, body: Vec<u8>) -> Reply {
     let length = body.len();
     Response::new(
         StatusCode(status),
@@ -37,11 +38,11 @@ fn reply(status: u16, headers: Vec<Header>, body: Vec<u8>) -> Reply {
     )
 }
 
-fn empty(status: u16) -> Reply {
+pub(crate) fn empty(status: u16) -> Reply {
     reply(status, Vec::new(), Vec::new())
 }
 
-fn challenge() -> Reply {
+pub(crate) fn challenge() -> Reply {
     reply(
         401,
         vec![header("WWW-Authenticate", "Basic realm=\"exist\"")],
@@ -50,7 +51,7 @@ fn challenge() -> Reply {
 }
 
 /// Jetty's error page (exist-rest.md §11), for GET and POST.
-fn error_page(status: u16, message: &str, uri: &str) -> Reply {
+pub(crate) fn error_page(status: u16, message: &str, uri: &str) -> Reply {
     let body = format!(
         "<html>\n<head>\n<meta http-equiv=\"Content-Type\" content=\"text/html;charset=utf-8\"/>\n<title>Error {status} {message}</title>\n</head>\n<body><h2>HTTP ERROR {status} {message}</h2>\n<table>\n<tr><th>URI:</th><td>{uri}</td></tr>\n<tr><th>STATUS:</th><td>{status}</td></tr>\n<tr><th>MESSAGE:</th><td>{message}</td></tr>\n<tr><th>SERVLET:</th><td>EXistServlet</td></tr>\n</table>\n<hr><a href=\"https://eclipse.org/jetty\">Powered by Jetty:// 11.0.25</a><hr/>\n\n</body>\n</html>\n"
     );
@@ -148,17 +149,26 @@ fn dispatch(
         .is_some_and(|text| path.contains(text));
     match request.method() {
         Method::Get if failing => error_page(500, "Server Error", uri),
-        Method::Get => get(request, store, settings, segments, &path, query, uri),
+        Method::Get => {
+            let params = query::form_params(query);
+            if params
+                .iter()
+                .any(|(key, _)| key == "_query" || key == "_xpath")
+            {
+                return query::run(&params, store, settings, &path, known_user);
+            }
+            get(request, store, settings, segments, &path, &params, uri)
+        }
         Method::Head => head(store, segments),
         Method::Put if !known_user => challenge(),
         Method::Put if failing => empty(500),
         Method::Put => {
             std::thread::sleep(std::time::Duration::from_millis(settings.put_delay_ms));
-            put(request, store, segments)
+            put(request, store, segments, settings.exist_major())
         }
         Method::Delete if !known_user => challenge(),
         Method::Delete => delete(store, segments),
-        Method::Post => post(request, store, &path, known_user),
+        Method::Post => post(request, store, settings, &path, known_user),
         Method::Patch => empty(405),
         _ => empty(501),
     }
@@ -170,24 +180,9 @@ fn get(
     settings: &Settings,
     segments: &[String],
     path: &str,
-    query: &str,
+    params: &[(String, String)],
     uri: &str,
 ) -> Reply {
-    if query
-        .split('&')
-        .any(|p| p.starts_with("_query=") || p.starts_with("_xpath="))
-    {
-        let body = xml::exception(
-            path,
-            "queries are not supported by the ferry test server",
-            "",
-        );
-        return reply(
-            400,
-            vec![header("Content-Type", "application/xml; charset=UTF-8")],
-            body.into_bytes(),
-        );
-    }
     let found = {
         let store = store.lock().expect("store");
         match store.find(segments) {
@@ -211,9 +206,8 @@ fn get(
     let Some(resource) = found else {
         return error_page(404, &format!("Document {path} not found"), uri);
     };
-    if resource.mime == "application/xquery" {
-        // Real eXist executes stored queries on GET; the emulator runs no XQuery.
-        return error_page(501, "XQuery execution is not supported", uri);
+    if resource.mime == "application/xquery" || resource.mime == "application/xml+xproc" {
+        return executable(params, path, uri);
     }
     if let Some(since) =
         request_header(request, "If-Modified-Since").and_then(|h| parse_http_date(&h))
@@ -235,12 +229,20 @@ fn get(
     let Ok(file) = File::open(&resource.blob) else {
         return error_page(500, "Server Error", uri);
     };
-    if resource.xml && settings.reindent_xml {
+    if resource.xml {
         let mut bytes = Vec::new();
         if file.take(u64::MAX).read_to_end(&mut bytes).is_err() {
             return error_page(500, "Server Error", uri);
         }
-        return reply(200, headers, xml::reindent(&bytes));
+        return serialise(
+            store,
+            settings,
+            segments,
+            &resource.mime,
+            bytes,
+            headers,
+            uri,
+        );
     }
     Response::new(
         StatusCode(200),
@@ -249,6 +251,55 @@ fn get(
         Some(resource.size as usize),
         None,
     )
+}
+
+/// A GET of an XQuery or XProc resource runs it (`RESTServer.doGet` → `executeXQuery` /
+/// `executeXProc`, `isExecutableType`): the answer is its result, never its source. This server
+/// runs no XQuery, so an empty result stands in for whatever the query would return. `_source=yes`
+/// is refused as with eXist's default `descriptor.xml`, which allows no source view under `/db`.
+fn executable(params: &[(String, String)], path: &str, uri: &str) -> Reply {
+    if params.iter().any(|(k, v)| k == "_source" && v == "yes") {
+        return error_page(
+            403,
+            &format!("Permission to view XQuery source for: {path} denied. Must be explicitly defined in descriptor.xml"),
+            uri,
+        );
+    }
+    reply(
+        200,
+        vec![header("Content-Type", "application/xml; charset=UTF-8")],
+        b"<exist:result xmlns:exist=\"http://exist.sourceforge.net/NS/exist\" exist:hits=\"0\" exist:start=\"1\" exist:count=\"0\" exist:compilation-time=\"0\" exist:execution-time=\"0\"/>".to_vec(),
+    )
+}
+
+/// An XML document as `RESTServer.writeResourceAs` serialises it: XIncludes expanded (the
+/// serializer's default; a failed include is a 400), `text/html` as XHTML, indented and with an
+/// XML declaration whatever `_indent` says (L1827-1832), and with `--reindent-xml` every other
+/// document re-indented too.
+fn serialise(
+    store: &Mutex<Store>,
+    settings: &Settings,
+    segments: &[String],
+    mime: &str,
+    bytes: Vec<u8>,
+    headers: Vec<Header>,
+    uri: &str,
+) -> Reply {
+    let load = |target: &[String]| stored_xml(store, target);
+    let mut bytes = match xinclude::expand(&bytes, &segments[..segments.len() - 1], &load) {
+        Ok(expanded) => expanded,
+        Err(message) => {
+            return error_page(400, &format!("Error while serializing XML: {message}"), uri)
+        }
+    };
+    if mime == "text/html" {
+        let mut html = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n".to_vec();
+        html.extend(xml::reindent(&bytes));
+        bytes = html;
+    } else if settings.reindent_xml {
+        bytes = xml::reindent(&bytes);
+    }
+    reply(200, headers, bytes)
 }
 
 /// What a GET or HEAD needs of a resource, copied out of the lock.
@@ -313,7 +364,7 @@ fn head(store: &Mutex<Store>, segments: &[String]) -> Reply {
     }
 }
 
-fn put(request: &mut Request, store: &Mutex<Store>, segments: &[String]) -> Reply {
+fn put(request: &mut Request, store: &Mutex<Store>, segments: &[String], major: u32) -> Reply {
     let owner = ("admin".to_string(), "dba".to_string());
     let (parent, name) = segments.split_at(segments.len() - 1);
     let name = &name[0];
@@ -343,6 +394,7 @@ fn put(request: &mut Request, store: &Mutex<Store>, segments: &[String]) -> Repl
     let (mime, is_xml) = mime::resolve(
         request_header(request, "Content-Type").as_deref(),
         &decoded_name,
+        major,
     );
     if is_xml {
         let verdict = std::fs::read(&blob)
@@ -407,7 +459,7 @@ fn delete(store: &Mutex<Store>, segments: &[String]) -> Reply {
 }
 
 /// `application/x-www-form-urlencoded` and path decoding: `%XX`, and `+` as space in forms.
-fn decode(text: &str, plus_is_space: bool) -> String {
+pub(crate) fn decode(text: &str, plus_is_space: bool) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -437,101 +489,33 @@ fn percent_decode(text: &str) -> String {
     decode(text, false)
 }
 
-/// The string literal following `marker` in `query` (XQuery doubles `"` inside literals).
-fn literal_after<'q>(query: &'q str, marker: &str) -> Option<String> {
-    let start = query.find(marker)? + marker.len();
-    let rest: &'q str = &query[start..];
-    let mut out = String::new();
-    let mut chars = rest.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '"' {
-            if chars.peek() == Some(&'"') {
-                chars.next();
-                out.push('"');
-            } else {
-                return Some(out);
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    None
-}
-
-fn post(request: &mut Request, store: &Mutex<Store>, path: &str, known_user: bool) -> Reply {
+/// A form-encoded POST is a GET with those parameters (`RESTServer.doPost`); only queries are
+/// answered ([`crate::query`]).
+fn post(
+    request: &mut Request,
+    store: &Mutex<Store>,
+    settings: &Settings,
+    path: &str,
+    known_user: bool,
+) -> Reply {
     let mut body = String::new();
     if request.as_reader().read_to_string(&mut body).is_err() {
         return empty(400);
     }
-    let query = body
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == "_query")
-        .map(|(_, value)| decode(value, true))
-        .unwrap_or_default();
-    let refuse = |message: &str| {
-        reply(
-            400,
-            vec![header("Content-Type", "application/xml; charset=UTF-8")],
-            xml::exception(path, message, &query).into_bytes(),
-        )
+    query::run(
+        &query::form_params(&body),
+        store,
+        settings,
+        path,
+        known_user,
+    )
+}
+
+/// The stored bytes of the XML document at `segments`, for XInclude.
+pub(crate) fn stored_xml(store: &Mutex<Store>, segments: &[String]) -> Option<Vec<u8>> {
+    let blob = match store.lock().expect("store").find(segments) {
+        Some(Found::Resource(resource)) if resource.xml => resource.blob.clone(),
+        _ => return None,
     };
-    let owner = ("admin".to_string(), "dba".to_string());
-    if query.contains("xmldb:create-collection") {
-        if !known_user {
-            return challenge();
-        }
-        // exist-shell's mkdir -p: tokenize("/db/a/b", "/") folded with create-collection.
-        let target = match literal_after(&query, "tokenize(\"") {
-            Some(full) => full,
-            None => {
-                let Some(parent) = literal_after(&query, "xmldb:create-collection(\"") else {
-                    return refuse("err:XPST0003 unsupported create-collection call");
-                };
-                let after_parent = &query[query.find("xmldb:create-collection(\"").unwrap_or(0)..];
-                let Some(name) = literal_after(after_parent, ", \"")
-                    .or_else(|| literal_after(after_parent, ",\""))
-                else {
-                    return refuse("err:XPST0003 unsupported create-collection call");
-                };
-                format!("{parent}/{name}")
-            }
-        };
-        let decoded_segments: Vec<String> = target
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(paths::encode_segment)
-            .collect();
-        let Some(normal) = paths::normalise(&format!("/{}", decoded_segments.join("/"))) else {
-            return refuse("err:FODC0002 bad collection path");
-        };
-        let mut store = store.lock().expect("store");
-        return match store.make_collections(&normal, &owner) {
-            Ok(_) => reply(
-                200,
-                vec![header("Content-Type", "application/xml; charset=UTF-8")],
-                format!("/{}", normal.join("/")).into_bytes(),
-            ),
-            Err(()) => refuse("err:FODC0002 a document is in the way"),
-        };
-    }
-    if let Some(target) = literal_after(&query, "xmldb:collection-available(\"") {
-        let encoded: Vec<String> = target
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(paths::encode_segment)
-            .collect();
-        let available = paths::normalise(&format!("/{}", encoded.join("/"))).is_some_and(|s| {
-            matches!(
-                store.lock().expect("store").find(&s),
-                Some(Found::Collection(_))
-            )
-        });
-        return reply(
-            200,
-            vec![header("Content-Type", "application/xml; charset=UTF-8")],
-            available.to_string().into_bytes(),
-        );
-    }
-    refuse("err:XPST0017 the ferry test server runs no XQuery except collection creation and collection-available")
+    std::fs::read(blob).ok()
 }

@@ -8,14 +8,18 @@
 //! - [`times`]: listing and HTTP date formats;
 //! - [`xml`]: listing, well-formedness, re-indenting;
 //! - [`handlers`]: GET, HEAD, PUT, DELETE, POST;
+//! - [`query`]: the few queries it recognises (it runs no XQuery);
+//! - [`xinclude`]: XInclude expansion when XML is serialised;
 //! - [`tls`]: HTTPS in front of it (`--tls`).
 
 mod handlers;
 mod mime;
 mod paths;
+mod query;
 mod store;
 mod times;
 mod tls;
+mod xinclude;
 mod xml;
 
 use std::{
@@ -53,7 +57,8 @@ struct Args {
     /// the JVM default time zone's offset), falling back to --utc-offset
     #[arg(long, value_name = "FILE")]
     utc_offset_file: Option<PathBuf>,
-    /// Re-indent XML resources on GET, as eXist's serialiser changes their bytes
+    /// Re-serialise XML as eXist's serialiser does, which changes its bytes: re-indented on GET,
+    /// compact (no declaration, double quotes) for a query that asks for `indent=no`
     #[arg(long)]
     reindent_xml: bool,
     /// Test hook: GET and PUT of paths containing this text answer 500
@@ -66,6 +71,10 @@ struct Args {
     /// Serve HTTPS with this certificate chain and key (PEM files): `CERT,KEY`
     #[arg(long, value_name = "CERT,KEY")]
     tls: Option<String>,
+    /// The version `system:get-version()` reports; below 7, the types eXist 7 added as XML
+    /// (`application/mods+xml`, …) are unknown and stored as binary, as eXist 6.4 does
+    #[arg(long, default_value = "7.0.0-SNAPSHOT")]
+    exist_version: String,
     /// Test hook: every PUT waits this long before answering
     #[arg(long, value_name = "MS", default_value_t = 0)]
     put_delay_ms: u64,
@@ -81,9 +90,20 @@ pub struct Settings {
     fail_path: Option<String>,
     put_delay_ms: u64,
     proxy_strips_charset: bool,
+    pub exist_version: String,
 }
 
 impl Settings {
+    /// The major version number of the eXist this server plays.
+    pub fn exist_major(&self) -> u32 {
+        let digits: String = self
+            .exist_version
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().unwrap_or(7)
+    }
+
     /// The offset listings are written in now.
     fn offset_minutes(&self) -> i32 {
         self.offset_file
@@ -127,6 +147,7 @@ fn main() -> Result<()> {
         fail_path: args.fail_path,
         put_delay_ms: args.put_delay_ms,
         proxy_strips_charset: args.proxy_strips_charset,
+        exist_version: args.exist_version,
     });
     let store = Arc::new(Mutex::new(store::Store::new(&args.data).with_context(
         || format!("cannot use the data directory {}", args.data.display()),

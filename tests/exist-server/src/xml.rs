@@ -88,32 +88,89 @@ pub fn reindent(bytes: &[u8]) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// The document re-serialised without indentation (`indent=no`): the same tree, no XML
+/// declaration, attributes in double quotes, empty elements self-closed, text as it was. Falls
+/// back to the stored bytes if they do not parse.
+pub fn reserialise_compact(bytes: &[u8]) -> Vec<u8> {
+    let Ok(text) = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) else {
+        return bytes.to_vec();
+    };
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let Ok(document) = roxmltree::Document::parse_with_options(text, options) else {
+        return bytes.to_vec();
+    };
+    let mut out = String::new();
+    for node in document.root().children() {
+        write_compact(&node, &mut out);
+    }
+    out.into_bytes()
+}
+
+fn write_compact(node: &roxmltree::Node, out: &mut String) {
+    match node.node_type() {
+        roxmltree::NodeType::Element => {
+            let name = start_tag(node, out);
+            if node.has_children() {
+                out.push('>');
+                for child in node.children() {
+                    write_compact(&child, out);
+                }
+                out.push_str(&format!("</{name}>"));
+            } else {
+                out.push_str("/>");
+            }
+        }
+        roxmltree::NodeType::Text => out.push_str(&escape_text(node.text().unwrap_or(""))),
+        roxmltree::NodeType::Comment => {
+            out.push_str(&format!("<!--{}-->", node.text().unwrap_or("")));
+        }
+        roxmltree::NodeType::PI => {
+            if let Some(pi) = node.pi() {
+                match pi.value {
+                    Some(value) => out.push_str(&format!("<?{} {value}?>", pi.target)),
+                    None => out.push_str(&format!("<?{}?>", pi.target)),
+                }
+            }
+        }
+        roxmltree::NodeType::Root => {}
+    }
+}
+
+/// Writes `<name` with the namespaces declared on this element and its attributes; returns
+/// the qualified name.
+fn start_tag(node: &roxmltree::Node, out: &mut String) -> String {
+    let name = qualified(node, node.tag_name().namespace(), node.tag_name().name());
+    out.push_str(&format!("<{name}"));
+    for ns in node.namespaces() {
+        let declared_here = node
+            .parent_element()
+            .is_none_or(|p| p.lookup_namespace_uri(ns.name()) != Some(ns.uri()));
+        if declared_here {
+            match ns.name() {
+                Some(prefix) => out.push_str(&format!(" xmlns:{prefix}=\"{}\"", escape(ns.uri()))),
+                None => out.push_str(&format!(" xmlns=\"{}\"", escape(ns.uri()))),
+            }
+        }
+    }
+    for attribute in node.attributes() {
+        let attribute_name = qualified(node, attribute.namespace(), attribute.name());
+        out.push_str(&format!(
+            " {attribute_name}=\"{}\"",
+            escape(attribute.value())
+        ));
+    }
+    name
+}
+
 fn write_node(node: &roxmltree::Node, depth: usize, out: &mut String) {
     let indent = "    ".repeat(depth);
     match node.node_type() {
         roxmltree::NodeType::Element => {
-            let name = qualified(node, node.tag_name().namespace(), node.tag_name().name());
-            out.push_str(&format!("{indent}<{name}"));
-            for ns in node.namespaces() {
-                let declared_here = node
-                    .parent_element()
-                    .is_none_or(|p| p.lookup_namespace_uri(ns.name()) != Some(ns.uri()));
-                if declared_here {
-                    match ns.name() {
-                        Some(prefix) => {
-                            out.push_str(&format!(" xmlns:{prefix}=\"{}\"", escape(ns.uri())))
-                        }
-                        None => out.push_str(&format!(" xmlns=\"{}\"", escape(ns.uri()))),
-                    }
-                }
-            }
-            for attribute in node.attributes() {
-                let attribute_name = qualified(node, attribute.namespace(), attribute.name());
-                out.push_str(&format!(
-                    " {attribute_name}=\"{}\"",
-                    escape(attribute.value())
-                ));
-            }
+            out.push_str(&indent);
+            let name = start_tag(node, out);
             let children: Vec<_> = node
                 .children()
                 .filter(|c| !(c.is_text() && c.text().is_some_and(|t| t.trim().is_empty())))
@@ -152,7 +209,7 @@ fn write_node(node: &roxmltree::Node, depth: usize, out: &mut String) {
     }
 }
 
-fn escape_text(text: &str) -> String {
+pub(crate) fn escape_text(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
