@@ -186,7 +186,17 @@ fn resume_scenario(server: FtpServer) {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let done = on_server();
+    // The server may still carry out a rename that reached it before the kill: count once the
+    // tree has stopped changing.
+    let mut done = on_server();
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = on_server();
+        if now == done {
+            break;
+        }
+        done = now;
+    }
     for (path, bytes) in tree(&server.root.join("site")) {
         if let Some(i) = path
             .strip_suffix(".txt")
