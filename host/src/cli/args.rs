@@ -140,9 +140,17 @@ pub struct SyncArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Only sync files matching GLOB (repeatable)
+    /// Only sync files matching GLOB, or below a directory matching it (repeatable)
     #[arg(long, value_name = "GLOB")]
     pub include: Vec<String>,
+
+    /// Skip the paths matching the patterns in FILE (one a line; `#` starts a comment)
+    #[arg(long, value_name = "FILE")]
+    pub exclude_from: Vec<PathBuf>,
+
+    /// Only sync what the patterns in FILE match (one a line; `#` starts a comment)
+    #[arg(long, value_name = "FILE")]
+    pub include_from: Vec<PathBuf>,
 
     /// Refuse to delete more than N files or P% of the destination (default: 50% once more than 10)
     #[arg(long, value_name = "N|P%")]
@@ -162,6 +170,19 @@ pub struct SyncArgs {
 }
 
 impl SyncArgs {
+    /// The filters of `--exclude`, `--include` and the pattern files.
+    fn filter(&self) -> anyhow::Result<Filter> {
+        let mut excludes = self.exclude.clone();
+        for file in &self.exclude_from {
+            excludes.extend(crate::filter::read_pattern_file(file)?);
+        }
+        let mut includes = self.include.clone();
+        for file in &self.include_from {
+            includes.extend(crate::filter::read_pattern_file(file)?);
+        }
+        Filter::new(&excludes, &includes)
+    }
+
     /// The validated engine options.
     pub fn options(&self) -> anyhow::Result<SyncOptions> {
         Ok(SyncOptions {
@@ -176,7 +197,7 @@ impl SyncArgs {
             retries: self.retries,
             checkpoint_every: self.checkpoint_every as usize,
             max_delete: self.max_delete.unwrap_or_default(),
-            filter: Filter::new(&self.exclude, &self.include)?,
+            filter: self.filter()?,
             cancel: crate::options::Cancel::new(),
         })
     }

@@ -70,7 +70,8 @@ fn absorb(
         };
         if path == dir {
             tree.mark_incomplete(dir, problem.message.to_string());
-        } else if !filter.excludes(&path) {
+        } else if !(filter.excludes(&path, true) || filter.excludes(&path, false)) {
+            // What the entry is cannot be told: excluded as either kind, it is left alone.
             tree.mark_unknown(&path, problem.message.to_string());
         }
     }
@@ -97,7 +98,7 @@ fn absorb(
             tree.partial_files.push(path);
             continue;
         }
-        if filter.excludes(&path) {
+        if filter.excludes(&path, entry.kind == EntryKind::DIRECTORY) {
             if matches!(entry.kind, EntryKind::DIRECTORY | EntryKind::FILE) {
                 tree.unmatched
                     .push((path, entry.kind == EntryKind::DIRECTORY));
