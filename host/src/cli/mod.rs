@@ -11,6 +11,7 @@ mod ls;
 mod plugins;
 mod remote;
 mod run;
+mod state;
 mod sync;
 
 use std::process::ExitCode;
@@ -74,6 +75,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Named remotes of the configuration file
     Remote(remote::RemoteArgs),
+    /// The sync states ferry keeps: list them, or forget one
+    State(state::StateArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(completions::CompletionsArgs),
     /// Write the man pages (used by `make install`)
@@ -103,6 +106,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Run(args) => run::run(&cli.global, args),
         Command::Ls(args) => ls::run(&cli.global, args),
         Command::Remote(args) => remote::run(&cli.global, args),
+        Command::State(args) => state::run(&cli.global, args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
     }

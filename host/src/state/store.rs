@@ -96,7 +96,7 @@ impl StatePaths {
         self.snapshot.exists() || self.journal.exists()
     }
 
-    fn remove(&self) -> Result<()> {
+    pub(super) fn remove(&self) -> Result<()> {
         for file in [&self.snapshot, &self.journal, &self.lock] {
             match fs::remove_file(file) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -348,6 +348,23 @@ fn private_options() -> OpenOptions {
     options
 }
 
+/// Takes the lock of `paths`'s baseline, as every writer does; held until the file is dropped.
+pub(super) fn lock(paths: &StatePaths) -> Result<File> {
+    let lock = private_options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&paths.lock)
+        .with_context(|| format!("cannot create {}", paths.lock.display()))?;
+    if lock.try_lock().is_err() {
+        bail!(
+            "another ferry run is syncing this pair right now (lock {}); wait for it to finish",
+            paths.lock.display()
+        );
+    }
+    Ok(lock)
+}
+
 impl StateStore {
     /// Locks the baseline of `paths` for writing and loads it.
     pub fn open(paths: StatePaths, checkpoint_every: usize) -> Result<(Self, Baseline)> {
@@ -357,18 +374,7 @@ impl StateStore {
             .expect("state files live in a directory");
         fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the state directory {}", dir.display()))?;
-        let lock = private_options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&paths.lock)
-            .with_context(|| format!("cannot create {}", paths.lock.display()))?;
-        if lock.try_lock().is_err() {
-            bail!(
-                "another ferry run is syncing this pair right now (lock {}); wait for it to finish",
-                paths.lock.display()
-            );
-        }
+        let lock = lock(&paths)?;
         let baseline = load(&paths)?;
         repair_torn_tail(&paths.journal)?;
         let changed = paths.journal.exists();
