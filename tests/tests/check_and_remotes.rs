@@ -51,8 +51,8 @@ fn remote_list_shows_names_and_urls_but_no_secrets() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stdout,
-        "backup  file:///srv/backup  (backend local; password_command)\n\
-         web  ftp://bob@ftp.example.org/www  (options: connections, password)\n"
+        "backup  file:///srv/backup             (backend local; password_command)\n\
+         web     ftp://bob@ftp.example.org/www  (options: connections, password)\n"
     );
     assert!(!run.stdout.contains("hunter2") && !run.stdout.contains("s3cret"));
 }

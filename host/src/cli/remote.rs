@@ -39,24 +39,36 @@ pub fn run(global: &GlobalArgs, args: &RemoteArgs) -> Result<ExitCode> {
         crate::outln!("no remotes in {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    for (name, remote) in &config.remotes {
-        let mut details = Vec::new();
-        if let Some(backend) = &remote.backend {
-            details.push(format!("backend {backend}"));
-        }
-        if remote.password_command.is_some() {
-            details.push("password_command".to_string());
-        }
-        let keys: Vec<&str> = remote.options.keys().map(String::as_str).collect();
-        if !keys.is_empty() {
-            details.push(format!("options: {}", keys.join(", ")));
-        }
-        let url = crate::target::redact_password(&remote.url);
-        if details.is_empty() {
-            crate::outln!("{name}  {url}");
-        } else {
-            crate::outln!("{name}  {url}  ({})", details.join("; "));
-        }
+    let rows: Vec<(String, String, String)> = config
+        .remotes
+        .iter()
+        .map(|(name, remote)| {
+            let mut details = Vec::new();
+            if let Some(backend) = &remote.backend {
+                details.push(format!("backend {backend}"));
+            }
+            if remote.password_command.is_some() {
+                details.push("password_command".to_string());
+            }
+            let keys: Vec<&str> = remote.options.keys().map(String::as_str).collect();
+            if !keys.is_empty() {
+                details.push(format!("options: {}", keys.join(", ")));
+            }
+            let url = crate::target::redact_password(&remote.url);
+            let details = if details.is_empty() {
+                String::new()
+            } else {
+                format!("({})", details.join("; "))
+            };
+            (name.clone(), url, details)
+        })
+        .collect();
+    // Columns line up: names, then URLs, then what else the remote sets.
+    let name_width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let url_width = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+    for (name, url, details) in rows {
+        let line = format!("{name:<name_width$}  {url:<url_width$}  {details}");
+        crate::outln!("{}", line.trim_end());
     }
     Ok(ExitCode::SUCCESS)
 }
