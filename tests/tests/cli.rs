@@ -229,3 +229,81 @@ fn an_impossible_destination_is_one_early_error() {
         run.stderr
     );
 }
+
+/// Each subcommand's help lists the flags it takes, under headings, and no flag it refuses;
+/// the global options have a heading of their own; every line fits 100 columns.
+#[test]
+fn help_lists_only_the_flags_a_subcommand_takes() {
+    let help = |command: &str| {
+        let output = ferry(&[command, "--help"]);
+        assert!(output.status.success(), "{command} --help");
+        let text = stdout(&output);
+        for line in text.lines() {
+            assert!(line.chars().count() <= 100, "{command}: {line:?}");
+        }
+        text
+    };
+    let has = |text: &str, flag: &str| {
+        text.contains(&format!(" {flag} ")) || text.contains(&format!(" {flag}\n"))
+    };
+    let sync = help("sync");
+    for heading in [
+        "Run:",
+        "Deletions:",
+        "Comparing:",
+        "Filters:",
+        "Output:",
+        "Global options:",
+    ] {
+        assert!(
+            sync.contains(&format!("\n{heading}\n")),
+            "sync: {heading}\n{sync}"
+        );
+    }
+    for flag in [
+        "--delete",
+        "--dry-run",
+        "--exclude-from",
+        "--jobs",
+        "--verbose...",
+    ] {
+        assert!(has(&sync, flag), "sync offers {flag}\n{sync}");
+    }
+    assert!(!has(&sync, "--resolve"));
+
+    let bisync = help("bisync");
+    assert!(bisync.contains("\nConflicts:\n"), "{bisync}");
+    for flag in ["--resolve", "--force", "--dry-run", "--max-delete"] {
+        assert!(has(&bisync, flag), "bisync offers {flag}\n{bisync}");
+    }
+    for flag in ["--delete", "--delete-unmatched"] {
+        assert!(
+            !has(&bisync, flag),
+            "bisync refuses {flag}, so it does not offer it"
+        );
+    }
+
+    let check = help("check");
+    for flag in [
+        "--dry-run",
+        "--force",
+        "--fail-fast",
+        "--checkpoint-every",
+        "--retries",
+    ] {
+        assert!(
+            !has(&check, flag),
+            "check changes nothing: no {flag}\n{check}"
+        );
+    }
+    for flag in ["--delete", "--bisync", "--resolve", "--exclude", "--json"] {
+        assert!(has(&check, flag), "check offers {flag}\n{check}");
+    }
+
+    let ls = help("ls");
+    assert!(ls.contains("\nGlobal options:\n"), "{ls}");
+    for flag in ["--delete", "--json", "--exclude"] {
+        assert!(!has(&ls, flag), "ls: no {flag}");
+    }
+    assert!(ls.contains("-v, --verbose..."), "{ls}");
+}

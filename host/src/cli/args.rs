@@ -12,8 +12,9 @@ use crate::{
     target::Target,
 };
 
-/// Global options.
+/// Global options: every subcommand takes them.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Search DIR for backend plugins before the standard directories (repeatable)
     #[arg(long = "plugin-dir", value_name = "DIR", global = true)]
@@ -23,7 +24,7 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "NAME", global = true)]
     pub backend: Option<String>,
 
-    /// Say more: unchanged files in syncs, details of broken plugins (repeat for plugin debug output)
+    /// Say more: syncs list unchanged files, `plugins` why a plugin is broken and where it looked; -vv adds the backends' debug messages
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
@@ -92,21 +93,19 @@ impl GlobalArgs {
     }
 }
 
-/// The options of every sync command (`sync`, `upload`, `download`, `bisync`, `check`), with
-/// exsh's names.
-#[derive(Debug, Args)]
-pub struct SyncArgs {
+/// Defaults shared by the flags and by the commands that do not take them.
+const DEFAULT_CHECKPOINT_EVERY: u64 = 100;
+const DEFAULT_JOBS: u64 = 4;
+const DEFAULT_RETRIES: u32 = 3;
+
+/// How a run goes: given to the commands that change things (`sync`, `upload`, `download`,
+/// `bisync`, `run`), not to `check`, which changes nothing.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Run")]
+pub struct RunArgs {
     /// Transfer every source file, ignoring the state and conflicts
     #[arg(short, long)]
     pub force: bool,
-
-    /// Remove destination files and empty directories that no longer exist on the source
-    #[arg(long)]
-    pub delete: bool,
-
-    /// Also delete destination entries that the filters leave out (implies --delete)
-    #[arg(long)]
-    pub delete_unmatched: bool,
 
     /// Print what would happen without changing anything (the state included)
     #[arg(short = 'n', long)]
@@ -116,6 +115,45 @@ pub struct SyncArgs {
     #[arg(long)]
     pub fail_fast: bool,
 
+    /// Make the state durable every N completed actions
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CHECKPOINT_EVERY, value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: u64,
+
+    /// Retries of a transfer after a transient error
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RETRIES)]
+    pub retries: u32,
+}
+
+impl Default for RunArgs {
+    fn default() -> Self {
+        RunArgs {
+            force: false,
+            dry_run: false,
+            fail_fast: false,
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+            retries: DEFAULT_RETRIES,
+        }
+    }
+}
+
+/// One-way deletions: `sync`, `upload`, `download`, `check` (bisync always carries deletions
+/// across).
+#[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Deletions")]
+pub struct DeleteArgs {
+    /// Remove destination files and empty directories that no longer exist on the source
+    #[arg(long)]
+    pub delete: bool,
+
+    /// Also delete destination entries that the filters leave out (implies --delete)
+    #[arg(long)]
+    pub delete_unmatched: bool,
+}
+
+/// What every sync command compares and checks, and how many workers it uses.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Comparing")]
+pub struct CompareArgs {
     /// Check XML well-formedness before upload even if the destination does not require it
     #[arg(long, conflicts_with = "allow_malformed")]
     pub check_xml: bool,
@@ -124,19 +162,31 @@ pub struct SyncArgs {
     #[arg(long)]
     pub allow_malformed: bool,
 
-    /// Make the state durable every N completed actions
-    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
-    pub checkpoint_every: u64,
-
     /// Parallel workers for listing, hashing and transfers
-    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    #[arg(short, long, value_name = "N", default_value_t = DEFAULT_JOBS, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub jobs: u64,
 
-    /// Retries of a transfer after a transient error
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub retries: u32,
+    /// Refuse to delete more than N files or P% of the destination (default: 50% once more than 10)
+    #[arg(long, value_name = "N|P%")]
+    pub max_delete: Option<MaxDelete>,
+}
 
-    /// Skip paths matching GLOB (repeatable; without `/` it matches any path segment)
+impl Default for CompareArgs {
+    fn default() -> Self {
+        CompareArgs {
+            check_xml: false,
+            allow_malformed: false,
+            jobs: DEFAULT_JOBS,
+            max_delete: None,
+        }
+    }
+}
+
+/// Which paths a sync command looks at.
+#[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Filters")]
+pub struct FilterArgs {
+    /// Skip paths matching GLOB (repeatable; without `/` it matches any path segment, a trailing `/` only directories)
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
@@ -151,11 +201,27 @@ pub struct SyncArgs {
     /// Only sync what the patterns in FILE match (one a line; `#` starts a comment)
     #[arg(long, value_name = "FILE")]
     pub include_from: Vec<PathBuf>,
+}
 
-    /// Refuse to delete more than N files or P% of the destination (default: 50% once more than 10)
-    #[arg(long, value_name = "N|P%")]
-    pub max_delete: Option<MaxDelete>,
+impl FilterArgs {
+    /// The filters of `--exclude`, `--include` and the pattern files.
+    pub fn filter(&self) -> anyhow::Result<Filter> {
+        let mut excludes = self.exclude.clone();
+        for file in &self.exclude_from {
+            excludes.extend(crate::filter::read_pattern_file(file)?);
+        }
+        let mut includes = self.include.clone();
+        for file in &self.include_from {
+            includes.extend(crate::filter::read_pattern_file(file)?);
+        }
+        Filter::new(&excludes, &includes)
+    }
+}
 
+/// What a sync command prints.
+#[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
     /// One JSON object per event on stdout, then a summary object
     #[arg(long, conflicts_with = "quiet")]
     pub json: bool,
@@ -169,35 +235,40 @@ pub struct SyncArgs {
     pub no_progress: bool,
 }
 
-impl SyncArgs {
-    /// The filters of `--exclude`, `--include` and the pattern files.
-    fn filter(&self) -> anyhow::Result<Filter> {
-        let mut excludes = self.exclude.clone();
-        for file in &self.exclude_from {
-            excludes.extend(crate::filter::read_pattern_file(file)?);
-        }
-        let mut includes = self.include.clone();
-        for file in &self.include_from {
-            includes.extend(crate::filter::read_pattern_file(file)?);
-        }
-        Filter::new(&excludes, &includes)
-    }
+/// Every option of the sync commands: what `sync`, `upload`, `download` and task files take;
+/// `bisync` and `check` take the groups that apply to them and fill in the rest.
+#[derive(Clone, Debug, Args)]
+#[allow(missing_docs)] // the groups document themselves; a doc comment here would become help text
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub deletions: DeleteArgs,
+    #[command(flatten)]
+    pub compare: CompareArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
+impl SyncArgs {
     /// The validated engine options.
     pub fn options(&self) -> anyhow::Result<SyncOptions> {
+        let (run, deletions, compare) = (&self.run, &self.deletions, &self.compare);
         Ok(SyncOptions {
-            force: self.force,
-            delete: self.delete || self.delete_unmatched,
-            delete_unmatched: self.delete_unmatched,
-            dry_run: self.dry_run,
-            fail_fast: self.fail_fast,
-            check_xml: self.check_xml,
-            allow_malformed: self.allow_malformed,
-            jobs: self.jobs as usize,
-            retries: self.retries,
-            checkpoint_every: self.checkpoint_every as usize,
-            max_delete: self.max_delete.unwrap_or_default(),
-            filter: self.filter()?,
+            force: run.force,
+            delete: deletions.delete || deletions.delete_unmatched,
+            delete_unmatched: deletions.delete_unmatched,
+            dry_run: run.dry_run,
+            fail_fast: run.fail_fast,
+            check_xml: compare.check_xml,
+            allow_malformed: compare.allow_malformed,
+            jobs: compare.jobs as usize,
+            retries: run.retries,
+            checkpoint_every: run.checkpoint_every as usize,
+            max_delete: compare.max_delete.unwrap_or_default(),
+            filter: self.filters.filter()?,
             cancel: crate::options::Cancel::new(),
         })
     }

@@ -5,7 +5,11 @@ use std::{io::IsTerminal, process::ExitCode};
 use anyhow::{bail, Result};
 use clap::{builder::TypedValueParser, Args};
 
-use super::{args::SyncArgs, ask::Asker, sync, GlobalArgs};
+use super::{
+    args::{CompareArgs, DeleteArgs, FilterArgs, OutputArgs, RunArgs, SyncArgs},
+    ask::Asker,
+    sync, GlobalArgs,
+};
 use crate::{
     plan::{
         resolve::{Conflict, Decision, Strategy},
@@ -24,13 +28,42 @@ pub struct BisyncCommand {
     /// The remote target: a URL or remote:path
     pub remote: String,
     #[command(flatten)]
-    pub options: SyncArgs,
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub compare: CompareArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub resolve: ResolveArg,
+    /// Not offered, but refused with the reason: bisync carries deletions across itself
+    #[arg(long, hide = true)]
+    pub delete: bool,
+    /// Not offered, but refused with the reason
+    #[arg(long, hide = true)]
+    pub delete_unmatched: bool,
+}
+
+impl BisyncCommand {
+    /// Its options as every sync command has them (one-way deletions only to be refused).
+    fn sync_args(&self) -> SyncArgs {
+        SyncArgs {
+            run: self.run.clone(),
+            deletions: DeleteArgs {
+                delete: self.delete,
+                delete_unmatched: self.delete_unmatched,
+            },
+            compare: self.compare.clone(),
+            filters: self.filters.clone(),
+            output: self.output.clone(),
+        }
+    }
 }
 
 /// `--resolve`, shared by `bisync`, `check --bisync` and `run`.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Conflicts")]
 pub struct ResolveArg {
     /// How to settle conflicts: skip, ask, local, remote, new, old or keep-both [default: ask on a terminal, skip otherwise]
     #[arg(long, value_name = "STRATEGY", value_parser = clap::builder::PossibleValuesParser::new(Strategy::NAMES).map(|s| s.parse::<Strategy>().expect("listed")))]
@@ -56,13 +89,14 @@ impl ResolveArg {
 
 /// Runs `ferry bisync`.
 pub fn run(global: &GlobalArgs, command: &BisyncCommand) -> Result<ExitCode> {
-    let options = command.options.options()?;
+    let args = command.sync_args();
+    let options = args.options()?;
     let strategy = command.resolve.strategy(options.dry_run)?;
     let summary = run_with(
         global,
         &command.local,
         &command.remote,
-        &command.options,
+        &args,
         options,
         strategy,
     )?;
@@ -78,7 +112,7 @@ pub fn run_with(
     options: SyncOptions,
     strategy: Strategy,
 ) -> Result<Summary> {
-    if args.delete || args.delete_unmatched {
+    if args.deletions.delete || args.deletions.delete_unmatched {
         bail!("bisync always carries deletions across; --delete and --delete-unmatched are for upload, download and sync");
     }
     let pair = sync::open_pair(global, local, remote, args)?;

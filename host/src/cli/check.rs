@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
-use super::{args::SyncArgs, sync, GlobalArgs};
+use super::{
+    args::{CompareArgs, DeleteArgs, FilterArgs, OutputArgs, SyncArgs},
+    sync, GlobalArgs,
+};
 
 /// Arguments of `ferry check`.
 #[derive(Debug, Args)]
@@ -20,22 +23,43 @@ pub struct CheckCommand {
     #[arg(long)]
     pub bisync: bool,
     #[command(flatten)]
-    pub options: SyncArgs,
+    pub deletions: DeleteArgs,
+    #[command(flatten)]
+    pub compare: CompareArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub resolve: super::bisync::ResolveArg,
 }
 
+impl CheckCommand {
+    /// Its options as every sync command has them, as a dry run.
+    fn sync_args(&self) -> SyncArgs {
+        let mut args = SyncArgs {
+            run: Default::default(),
+            deletions: self.deletions.clone(),
+            compare: self.compare.clone(),
+            filters: self.filters.clone(),
+            output: self.output.clone(),
+        };
+        args.run.dry_run = true;
+        args
+    }
+}
+
 /// Runs `ferry check`.
 pub fn run(global: &GlobalArgs, command: &CheckCommand) -> Result<ExitCode> {
-    let mut options = command.options.options()?;
-    options.dry_run = true;
+    let args = command.sync_args();
+    let options = args.options()?;
     let summary = if command.bisync {
         let strategy = command.resolve.strategy(true)?;
         super::bisync::run_with(
             global,
             &command.source,
             &command.destination,
-            &command.options,
+            &args,
             options,
             strategy,
         )?
@@ -47,7 +71,7 @@ pub fn run(global: &GlobalArgs, command: &CheckCommand) -> Result<ExitCode> {
             global,
             &command.source,
             &command.destination,
-            &command.options,
+            &args,
             options,
         )?
     };

@@ -105,7 +105,10 @@ pub fn open_pair(
     let mut first_target = global.target(first, &registry, &config)?;
     let mut second_target = global.target(second, &registry, &config)?;
     for target in [&mut first_target, &mut second_target] {
-        target.offer_option("connections", toml::Value::Integer(args.jobs as i64));
+        target.offer_option(
+            "connections",
+            toml::Value::Integer(args.compare.jobs as i64),
+        );
     }
     crate::target::identity::refuse_overlap(
         (&first_target.identity, first),
@@ -147,12 +150,16 @@ pub fn check_local_first(command: &str, local: &str, remote: &str) -> Result<()>
 
 /// The reporter the options ask for: JSON lines, or status lines (coloured, with progress).
 pub fn reporter(global: &GlobalArgs, args: &SyncArgs) -> Box<dyn Reporter> {
-    if args.json {
+    if args.output.json {
         Box::new(JsonReporter::default())
     } else {
         Box::new(
-            TextReporter::new(global.verbose > 0, args.quiet, !args.no_progress)
-                .with_color(global.color.enabled()),
+            TextReporter::new(
+                global.verbose > 0,
+                args.output.quiet,
+                !args.output.no_progress,
+            )
+            .with_color(global.color.enabled()),
         )
     }
 }
