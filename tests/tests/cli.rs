@@ -307,3 +307,50 @@ fn help_lists_only_the_flags_a_subcommand_takes() {
     }
     assert!(ls.contains("-v, --verbose..."), "{ls}");
 }
+
+/// The man pages: one for every subcommand at any depth (every page a SUBCOMMANDS list names
+/// exists), the global options on each, and the sections a man page reader looks for.
+#[test]
+fn man_pages_name_only_pages_that_exist_and_have_the_usual_sections() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = ferry(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let pages: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for page in [
+        "ferry.1",
+        "ferry-sync.1",
+        "ferry-remote-list.1",
+        "ferry-state-forget.1",
+    ] {
+        assert!(pages.contains(&page.to_string()), "{page} in {pages:?}");
+    }
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        for section in [
+            ".SH \"EXIT STATUS\"",
+            ".SH ENVIRONMENT",
+            ".SH FILES",
+            ".SH \"GLOBAL OPTIONS\"",
+        ] {
+            assert!(text.contains(section), "{page}: {section}");
+        }
+        for reference in text.split("ferry\\-").skip(1) {
+            let Some((name, _)) = reference.split_once("(1)") else {
+                continue;
+            };
+            if name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '\\' || c == '-')
+            {
+                let file = format!("ferry-{}.1", name.replace("\\-", "-"));
+                assert!(
+                    pages.contains(&file),
+                    "{page} names {file}, which is not generated"
+                );
+            }
+        }
+    }
+}

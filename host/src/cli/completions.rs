@@ -34,26 +34,123 @@ pub fn completions(args: &CompletionsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the man pages.
+/// Writes the man pages: `ferry.1` and a page for every subcommand at any depth
+/// (`ferry-remote-list.1`), each with the global options and the EXIT STATUS, ENVIRONMENT and
+/// FILES sections, so every page a SUBCOMMANDS list names exists.
 pub fn man(args: &ManArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
-    let command = Cli::command();
-    write_page(&args.dir.join("ferry.1"), command.clone())?;
-    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("ferry-{}", sub.get_name());
-        let page = sub
-            .clone()
-            .name(name.clone())
-            .display_name(name.clone())
-            .bin_name(format!("ferry {}", sub.get_name()));
-        write_page(&args.dir.join(format!("{name}.1")), page)?;
-    }
+    // Built once at the top, so the global options reach every subcommand and each gets its
+    // `ferry-…` display name.
+    let mut command = Cli::command().disable_help_subcommand(true);
+    command.build();
+    write_pages(&args.dir, &command)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_page(path: &std::path::Path, command: clap::Command) -> Result<()> {
+fn write_pages(dir: &std::path::Path, command: &clap::Command) -> Result<()> {
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(dir, sub)?;
+    }
+    let name = command
+        .get_display_name()
+        .unwrap_or_else(|| command.get_name())
+        .to_string();
+    let path = dir.join(format!("{name}.1"));
+    let page = clap_mangen::Man::new(command.clone());
     let mut out = Vec::new();
-    clap_mangen::Man::new(command).render(&mut out)?;
-    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
+    page.render_title(&mut out)?;
+    page.render_name_section(&mut out)?;
+    page.render_synopsis_section(&mut out)?;
+    page.render_description_section(&mut out)?;
+    if command.get_arguments().any(|a| !a.is_hide_set()) {
+        page.render_options_section(&mut out)?;
+    }
+    if command.get_subcommands().any(|s| !s.is_hide_set()) {
+        page.render_subcommands_section(&mut out)?;
+    }
+    shared_sections(&name).to_writer(&mut out)?;
+    page.render_version_section(&mut out)?;
+    std::fs::write(&path, out).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// EXIT STATUS, ENVIRONMENT, FILES and SEE ALSO, the same on every page (docs/user-guide.md).
+fn shared_sections(page: &str) -> clap_mangen::roff::Roff {
+    use clap_mangen::roff::{bold, roman, Roff};
+    let mut roff = Roff::default();
+    let list = |roff: &mut Roff, heading: &str, items: &[(&str, &str)]| {
+        roff.control("SH", [heading]);
+        for (term, text) in items {
+            roff.control("TP", []);
+            roff.text([bold(*term)]);
+            roff.text([roman(*text)]);
+        }
+    };
+    list(
+        &mut roff,
+        "EXIT STATUS",
+        &[
+            ("0", "In sync: everything was done."),
+            (
+                "1",
+                "An action failed (the run went on), or --fail-fast stopped the run.",
+            ),
+            (
+                "2",
+                "A usage, configuration, authentication or connection error before any transfer.",
+            ),
+            (
+                "3",
+                "Finished, but conflicts or invalid files were skipped (ferry check: not in sync).",
+            ),
+            (
+                "130",
+                "Interrupted (Ctrl-C); the state is saved and the next run resumes.",
+            ),
+        ],
+    );
+    list(
+        &mut roff,
+        "ENVIRONMENT",
+        &[
+            ("FERRY_PASSWORD", "The password when none names the server (a remote's password_command, the netrc machine entry and the keyring come first)."),
+            ("FERRY_PLUGIN_PATH", "Directories (colon-separated) searched for backend plugins after --plugin-dir."),
+            ("XDG_CONFIG_HOME", "Where config/ferry/config.toml is (default ~/.config)."),
+            ("XDG_STATE_HOME", "Where the sync states are kept (default ~/.local/state)."),
+            ("XDG_DATA_HOME", "Where user-installed plugins are searched (default ~/.local/share)."),
+            ("NETRC", "The netrc file to read instead of ~/.netrc."),
+            ("NO_COLOR", "When set and not empty, --color auto does not colour."),
+        ],
+    );
+    list(
+        &mut roff,
+        "FILES",
+        &[
+            (
+                "~/.config/ferry/config.toml",
+                "Named remotes (ferry remote list).",
+            ),
+            (
+                "~/.local/state/ferry/",
+                "One sync state per pair of targets (ferry state list), with its journal and lock.",
+            ),
+            (
+                "~/.netrc",
+                "Passwords by host, as ftp(1) and curl read them.",
+            ),
+            (
+                "ferry.toml",
+                "Tasks of a project (ferry run), found in the current directory or a parent.",
+            ),
+            (
+                "~/.local/share/ferry/plugins-EPOCH/",
+                "Backend plugins installed for the user.",
+            ),
+        ],
+    );
+    if page != "ferry" {
+        roff.control("SH", ["SEE ALSO"]);
+        roff.text([bold("ferry"), roman("(1)")]);
+    }
+    roff
 }
