@@ -354,3 +354,33 @@ fn man_pages_name_only_pages_that_exist_and_have_the_usual_sections() {
         }
     }
 }
+
+/// A dry run prints its lines in the plan's order, the same on every run (with four workers
+/// they came in the order the workers finished).
+#[test]
+fn dry_run_lines_come_in_a_stable_order() {
+    let pair = Pair::new();
+    for dir in ["a", "b", "c"] {
+        for i in 0..40 {
+            put(&pair.src, &format!("{dir}/f{i:02}"), b"x");
+        }
+    }
+    let lines = || -> Vec<String> {
+        let run = pair.sync(&["--dry-run"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+            .lines()
+            .filter(|l| !l.contains(" uploaded, "))
+            .map(String::from)
+            .collect()
+    };
+    let first = lines();
+    assert_eq!(first.len(), 3 + 120);
+    let transfers: Vec<&String> = first.iter().filter(|l| l.contains('↑')).collect();
+    let mut sorted = transfers.clone();
+    sorted.sort();
+    assert_eq!(transfers, sorted, "in path order");
+    for _ in 0..9 {
+        assert_eq!(lines(), first);
+    }
+}

@@ -268,6 +268,16 @@ impl Run<'_, '_> {
         !self.stop.load(Ordering::SeqCst) && !self.executor.options.cancel.is_cancelled()
     }
 
+    /// How many transfers or deletions run at once: one in a dry run, whose lines then come
+    /// in the plan's order, the same every time.
+    fn workers(&self) -> usize {
+        if self.dry_run() {
+            1
+        } else {
+            self.executor.options.jobs
+        }
+    }
+
     /// Does `operation` unless this is a dry run.
     fn unless_dry<E>(&self, operation: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
         if self.dry_run() {
@@ -394,7 +404,7 @@ impl Run<'_, '_> {
             }
             crate::parallel::map_while(
                 &phases.transfers,
-                self.executor.options.jobs,
+                self.workers(),
                 || self.keep_going(),
                 |(path, reason, size, to)| self.transfer(path, *reason, *size, *to),
             );
@@ -402,7 +412,7 @@ impl Run<'_, '_> {
         });
         crate::parallel::map_while(
             &phases.deletions,
-            self.executor.options.jobs,
+            self.workers(),
             || self.keep_going(),
             |(path, on)| match self.delete_settled(path, *on) {
                 Ok(false) => self.report(Event::Conflict {
