@@ -98,6 +98,9 @@ pub struct SyncOptions {
     /// Also delete destination entries the filters leave out (directories with everything in
     /// them), as pyftpsync's `--delete-unmatched`; implies `delete`.
     pub delete_unmatched: bool,
+    /// One-way: never replace a file the destination already has, whatever it holds (rsync's
+    /// `--ignore-existing`); only new files are copied.
+    pub ignore_existing: bool,
     /// Change nothing (the state included); report what would happen.
     pub dry_run: bool,
     /// Stop at the first conflict, invalid file or failure.
@@ -126,6 +129,7 @@ impl Default for SyncOptions {
             force: false,
             delete: false,
             delete_unmatched: false,
+            ignore_existing: false,
             dry_run: false,
             fail_fast: false,
             check_xml: false,

@@ -249,7 +249,7 @@ fn help_lists_only_the_flags_a_subcommand_takes() {
     let sync = help("sync");
     for heading in [
         "Run:",
-        "Deletions:",
+        "One-way:",
         "Comparing:",
         "Filters:",
         "Output:",

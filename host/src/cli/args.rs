@@ -136,11 +136,11 @@ impl Default for RunArgs {
     }
 }
 
-/// One-way deletions: `sync`, `upload`, `download`, `check` (bisync always carries deletions
-/// across).
+/// What only a one-way sync does: `sync`, `upload`, `download`, `check` (bisync carries
+/// deletions across by its own rules, and replaces what changed on either side).
 #[derive(Clone, Debug, Default, Args)]
-#[command(next_help_heading = "Deletions")]
-pub struct DeleteArgs {
+#[command(next_help_heading = "One-way")]
+pub struct OneWayArgs {
     /// Remove destination files and empty directories that no longer exist on the source
     #[arg(long)]
     pub delete: bool,
@@ -148,6 +148,10 @@ pub struct DeleteArgs {
     /// Also delete destination entries that the filters leave out (implies --delete)
     #[arg(long)]
     pub delete_unmatched: bool,
+
+    /// Never replace a file the destination already has; copy only new files
+    #[arg(long)]
+    pub ignore_existing: bool,
 }
 
 /// What every sync command compares and checks, and how many workers it uses.
@@ -243,7 +247,7 @@ pub struct SyncArgs {
     #[command(flatten)]
     pub run: RunArgs,
     #[command(flatten)]
-    pub deletions: DeleteArgs,
+    pub one_way: OneWayArgs,
     #[command(flatten)]
     pub compare: CompareArgs,
     #[command(flatten)]
@@ -255,11 +259,12 @@ pub struct SyncArgs {
 impl SyncArgs {
     /// The validated engine options.
     pub fn options(&self) -> anyhow::Result<SyncOptions> {
-        let (run, deletions, compare) = (&self.run, &self.deletions, &self.compare);
+        let (run, one_way, compare) = (&self.run, &self.one_way, &self.compare);
         Ok(SyncOptions {
             force: run.force,
-            delete: deletions.delete || deletions.delete_unmatched,
-            delete_unmatched: deletions.delete_unmatched,
+            delete: one_way.delete || one_way.delete_unmatched,
+            delete_unmatched: one_way.delete_unmatched,
+            ignore_existing: one_way.ignore_existing,
             dry_run: run.dry_run,
             fail_fast: run.fail_fast,
             check_xml: compare.check_xml,

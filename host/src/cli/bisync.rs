@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use clap::{builder::TypedValueParser, Args};
 
 use super::{
-    args::{CompareArgs, DeleteArgs, FilterArgs, OutputArgs, RunArgs, SyncArgs},
+    args::{CompareArgs, FilterArgs, OneWayArgs, OutputArgs, RunArgs, SyncArgs},
     ask::Asker,
     sync, GlobalArgs,
 };
@@ -43,6 +43,9 @@ pub struct BisyncCommand {
     /// Not offered, but refused with the reason
     #[arg(long, hide = true)]
     pub delete_unmatched: bool,
+    /// Not offered, but refused with the reason
+    #[arg(long, hide = true)]
+    pub ignore_existing: bool,
 }
 
 impl BisyncCommand {
@@ -50,9 +53,10 @@ impl BisyncCommand {
     fn sync_args(&self) -> SyncArgs {
         SyncArgs {
             run: self.run.clone(),
-            deletions: DeleteArgs {
+            one_way: OneWayArgs {
                 delete: self.delete,
                 delete_unmatched: self.delete_unmatched,
+                ignore_existing: self.ignore_existing,
             },
             compare: self.compare.clone(),
             filters: self.filters.clone(),
@@ -112,8 +116,11 @@ pub fn run_with(
     options: SyncOptions,
     strategy: Strategy,
 ) -> Result<Summary> {
-    if args.deletions.delete || args.deletions.delete_unmatched {
+    if args.one_way.delete || args.one_way.delete_unmatched {
         bail!("bisync always carries deletions across; --delete and --delete-unmatched are for upload, download and sync");
+    }
+    if args.one_way.ignore_existing {
+        bail!("bisync carries edits both ways, so there is no destination whose files to leave alone; --ignore-existing is for upload, download and sync");
     }
     let pair = sync::open_pair(global, local, remote, args)?;
     let (local_side, remote_side) = pair.sides();

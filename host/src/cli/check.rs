@@ -8,7 +8,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::{
-    args::{CompareArgs, DeleteArgs, FilterArgs, OutputArgs, SyncArgs},
+    args::{CompareArgs, FilterArgs, OneWayArgs, OutputArgs, SyncArgs},
     sync, GlobalArgs,
 };
 
@@ -23,7 +23,7 @@ pub struct CheckCommand {
     #[arg(long)]
     pub bisync: bool,
     #[command(flatten)]
-    pub deletions: DeleteArgs,
+    pub one_way: OneWayArgs,
     #[command(flatten)]
     pub compare: CompareArgs,
     #[command(flatten)]
@@ -39,7 +39,7 @@ impl CheckCommand {
     fn sync_args(&self) -> SyncArgs {
         let mut args = SyncArgs {
             run: Default::default(),
-            deletions: self.deletions.clone(),
+            one_way: self.one_way.clone(),
             compare: self.compare.clone(),
             filters: self.filters.clone(),
             output: self.output.clone(),

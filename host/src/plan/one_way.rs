@@ -138,6 +138,14 @@ impl<'a> OneWay<'a> {
             size: s.size,
             to: Which::Destination,
         };
+        if inputs.options.ignore_existing {
+            // Left as it is, and its record too: the two sides are not known to be in step.
+            return Action::Keep {
+                path: path.to_string(),
+                record: None,
+                unchanged_file: true,
+            };
+        }
         if inputs.options.force {
             return transfer(Reason::Modified);
         }
