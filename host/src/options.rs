@@ -121,6 +121,8 @@ pub struct SyncOptions {
     pub filter: Filter,
     /// Cancels the run from elsewhere.
     pub cancel: Cancel,
+    /// The run's bandwidth budget (`--bwlimit`), shared by every transfer.
+    pub bwlimit: Option<crate::transfer::bwlimit::RateLimit>,
 }
 
 impl Default for SyncOptions {
@@ -140,6 +142,7 @@ impl Default for SyncOptions {
             max_delete: MaxDelete::Default,
             filter: Filter::default(),
             cancel: Cancel::new(),
+            bwlimit: None,
         }
     }
 }

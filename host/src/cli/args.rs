@@ -122,6 +122,18 @@ pub struct RunArgs {
     /// Retries of a transfer after a transient error
     #[arg(long, value_name = "N", default_value_t = DEFAULT_RETRIES)]
     pub retries: u32,
+
+    /// Limit the whole run to RATE bytes per second: 500K, 1M, 2.5M (a bare number is KiB/s)
+    #[arg(long, value_name = "RATE", value_parser = parse_bwlimit)]
+    pub bwlimit: Option<Bandwidth>,
+}
+
+/// A `--bwlimit` value: bytes per second, `None` for no limit (`0`, `off`).
+#[derive(Clone, Copy, Debug)]
+pub struct Bandwidth(pub Option<u64>);
+
+fn parse_bwlimit(text: &str) -> Result<Bandwidth, String> {
+    crate::transfer::bwlimit::parse_rate(text).map(Bandwidth)
 }
 
 impl Default for RunArgs {
@@ -132,6 +144,7 @@ impl Default for RunArgs {
             fail_fast: false,
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
             retries: DEFAULT_RETRIES,
+            bwlimit: None,
         }
     }
 }
@@ -275,6 +288,10 @@ impl SyncArgs {
             max_delete: compare.max_delete.unwrap_or_default(),
             filter: self.filters.filter()?,
             cancel: crate::options::Cancel::new(),
+            bwlimit: run
+                .bwlimit
+                .and_then(|b| b.0)
+                .map(crate::transfer::bwlimit::RateLimit::new),
         })
     }
 }

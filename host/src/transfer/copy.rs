@@ -16,7 +16,10 @@ use std::{
 use ferry_plugin_api::{BackendError, Entry};
 use sha2::{Digest, Sha256};
 
-use super::resume::{Resuming, Version};
+use super::{
+    bwlimit::RateLimit,
+    resume::{Resuming, Version},
+};
 use crate::{options::Cancel, plan::compare::hex, side::Side};
 
 /// How the copies of a run go: retries of a retryable failure, the run's byte counter (for
@@ -29,6 +32,8 @@ pub struct Copying<'a> {
     pub run_bytes: &'a Arc<AtomicU64>,
     /// Stops copies at their next read.
     pub cancel: &'a Cancel,
+    /// The run's bandwidth budget, if it has one.
+    pub rate: Option<&'a RateLimit>,
 }
 
 /// A reader that hashes and counts what passes through it, and ends the copy when the run is
@@ -39,6 +44,7 @@ struct Tap<R> {
     attempt_bytes: Arc<AtomicU64>,
     run_bytes: Arc<AtomicU64>,
     cancel: Cancel,
+    rate: Option<RateLimit>,
 }
 
 impl<R: Read> Read for Tap<R> {
@@ -52,6 +58,9 @@ impl<R: Read> Read for Tap<R> {
         self.hasher.lock().expect("hasher").update(&buf[..n]);
         self.attempt_bytes.fetch_add(n as u64, Ordering::Relaxed);
         self.run_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some(rate) = &self.rate {
+            rate.take(n as u64, &self.cancel);
+        }
         Ok(n)
     }
 }
@@ -94,6 +103,7 @@ pub fn copy_file_as(
         retries,
         run_bytes,
         cancel,
+        ..
     } = copying;
     let mut attempt = 0;
     loop {
@@ -163,6 +173,7 @@ fn copy_once(
         attempt_bytes: attempt_bytes.clone(),
         run_bytes: copying.run_bytes.clone(),
         cancel: copying.cancel.clone(),
+        rate: copying.rate.cloned(),
     };
     let settable_mtime =
         mtime_ns.filter(|_| destination.can(ferry_plugin_api::Capabilities::SET_MTIME));

@@ -12,6 +12,7 @@
 //! - `resume`: a source read that picks up where a cut connection stopped;
 //! - `settle`: a closer look at a version listed too coarsely, before it is replaced or deleted.
 
+pub mod bwlimit;
 mod commit;
 mod conflicts;
 mod copy;
@@ -261,6 +262,7 @@ impl Run<'_, '_> {
             retries: self.executor.options.retries,
             run_bytes: &self.run_bytes,
             cancel: &self.executor.options.cancel,
+            rate: self.executor.options.bwlimit.as_ref(),
         }
     }
 

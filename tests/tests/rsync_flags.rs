@@ -1,5 +1,5 @@
-//! Flags rsync users reach for in a one-way sync: `--ignore-existing` copies only what the
-//! destination lacks; bisync refuses it with the reason.
+//! Flags rsync users reach for: `--ignore-existing` copies only what the destination lacks
+//! (bisync refuses it with the reason); `--bwlimit` holds the whole run to a rate.
 
 use ferry_tests::*;
 
@@ -38,5 +38,28 @@ fn ignore_existing_copies_only_new_files() {
     assert_eq!(
         std::fs::read(pair.dst.join("both.txt")).unwrap(),
         b"destination version"
+    );
+}
+
+#[test]
+fn bwlimit_holds_the_run_to_its_rate() {
+    let pair = Pair::new();
+    // 2 MiB in two files at 1 MiB/s: the budget is the run's, not each file's.
+    put(&pair.src, "a.bin", &vec![7u8; 1 << 20]);
+    put(&pair.src, "b.bin", &vec![9u8; 1 << 20]);
+    let started = std::time::Instant::now();
+    let run = pair.sync(&["--bwlimit", "1M", "--jobs", "2"]);
+    let took = started.elapsed();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tree(&pair.dst).len(), 2);
+    // Only a lower bound: a slow machine takes longer anyway, never less than the rate allows.
+    assert!(took >= std::time::Duration::from_millis(1800), "{took:?}");
+
+    let run = pair.sync(&["--bwlimit", "fast"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("`fast` is not a rate"),
+        "{}",
+        run.stderr
     );
 }
