@@ -89,6 +89,25 @@ fn a_password_for_this_server_beats_the_global_one() {
     let url = format!("ftp://{USER}@127.0.0.1:{}/", server.port);
     let listed = run(&["ls", &url], Some(&netrc));
     assert_eq!(listed.code, 0, "{}", listed.stderr);
+    // A netrc others may read is used, with a warning (as curl does).
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&netrc, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let listed = run(&["ls", &url], Some(&netrc));
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(
+        listed
+            .stderr
+            .contains("holds passwords and others may read it (mode 644); chmod 600 it"),
+        "{}",
+        listed.stderr
+    );
+    std::fs::set_permissions(&netrc, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let listed = run(&["ls", &url], Some(&netrc));
+    assert!(
+        !listed.stderr.contains("others may read"),
+        "{}",
+        listed.stderr
+    );
     // Nothing names the server: the global password is used (and is wrong here).
     let listed = run(&["ls", &url], None);
     assert_eq!(listed.code, 2, "{}", listed.stderr);

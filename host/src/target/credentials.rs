@@ -88,32 +88,101 @@ struct Netrc {
 }
 
 /// The entries of `$NETRC` or `~/.netrc` for `host`: the first `machine HOST` entry whose
-/// login matches `user` (any login when `user` is None), and the `default` entry.
+/// login matches `user` (any login when `user` is None), and the `default` entry. A file that
+/// others may read is still used, with a warning (curl's behaviour; ftp(1) and Python refuse).
 fn netrc_lookup(host: &str, user: Option<&str>) -> Option<Netrc> {
     let path = std::env::var_os("NETRC")
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".netrc")))?;
-    Some(parse_netrc(
-        &std::fs::read_to_string(path).ok()?,
-        host,
-        user,
-    ))
+    let text = std::fs::read_to_string(&path).ok()?;
+    let found = parse_netrc(&text, host, user);
+    if found.machine.is_some() || found.default.is_some() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).map_or(0, |m| m.permissions().mode());
+        if mode & 0o077 != 0 {
+            crate::plugins::host_services::warn(&format!(
+                "{} holds passwords and others may read it (mode {:o}); chmod 600 it",
+                path.display(),
+                mode & 0o777
+            ));
+        }
+    }
+    Some(found)
+}
+
+/// The words of a netrc file as curl and Python's netrc read them: separated by white space,
+/// a word in double quotes may hold spaces and `\"`, `\\`, `\n`, `\r`, `\t` escapes, and a
+/// `macdef` body (up to the next empty line) is skipped.
+fn netrc_tokens(text: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let Some(&first) = chars.peek() else { break };
+        let mut word = String::new();
+        if first == '"' {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => match chars.next() {
+                        Some('n') => word.push('\n'),
+                        Some('r') => word.push('\r'),
+                        Some('t') => word.push('\t'),
+                        Some(other) => word.push(other),
+                        None => break,
+                    },
+                    other => word.push(other),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                word.push(c);
+                chars.next();
+            }
+        }
+        let macro_definition = word == "macdef";
+        tokens.push(word);
+        if macro_definition {
+            // The macro's name, then its body up to an empty line: not netrc words.
+            let rest: String = chars.by_ref().collect();
+            let mut lines = rest.split_inclusive('\n');
+            if let Some(name_line) = lines.next() {
+                if let Some(name) = name_line.split_whitespace().next() {
+                    tokens.push(name.to_string());
+                }
+            }
+            let mut after = String::new();
+            let mut in_body = true;
+            for line in lines {
+                if in_body {
+                    in_body = !line.trim().is_empty();
+                } else {
+                    after.push_str(line);
+                }
+            }
+            tokens.extend(netrc_tokens(&after));
+            break;
+        }
+    }
+    tokens
 }
 
 fn parse_netrc(text: &str, host: &str, user: Option<&str>) -> Netrc {
-    let mut tokens = text.split_whitespace().peekable();
+    let tokens = netrc_tokens(text);
+    let mut tokens = tokens.iter().map(String::as_str).peekable();
     let mut found = Netrc::default();
     while let Some(token) = tokens.next() {
         let machine = match token {
             "machine" => tokens.next().map(String::from),
             "default" => None,
             "macdef" => {
-                // A macro runs to the next blank line; ferry has no use for it.
-                for t in tokens.by_ref() {
-                    if t.is_empty() {
-                        break;
-                    }
-                }
+                tokens.next();
                 continue;
             }
             _ => continue,
@@ -127,6 +196,9 @@ fn parse_netrc(text: &str, host: &str, user: Option<&str>) -> Netrc {
             match next {
                 "login" => login = tokens.next().map(String::from),
                 "password" => password = tokens.next().map(String::from),
+                "account" => {
+                    tokens.next();
+                }
                 _ => {}
             }
         }
@@ -177,6 +249,28 @@ mod tests {
     fn a_missing_keyring_service_is_a_quiet_fallback() {
         // CI machines run no Secret Service: the lookup finds nothing and does not fail.
         assert_eq!(keyring_lookup("127.0.0.1", "ferry-no-such-account"), None);
+    }
+
+    #[test]
+    fn netrc_quoting_and_macros_as_curl_reads_them() {
+        let text = "macdef init\ncd /pub\nbinary\n\nmachine a.example login \"bob smith\" password \"p w\\\"q\\\\\"\n\
+                    machine b.example login x password \"\" account acct\n";
+        assert_eq!(
+            parse_netrc(text, "a.example", None).machine,
+            Some((Some("bob smith".into()), "p w\"q\\".into())),
+            "the entry after a macro is read, quotes and escapes undone"
+        );
+        assert_eq!(
+            parse_netrc(text, "b.example", None).machine,
+            Some((Some("x".into()), String::new()))
+        );
+        // A macro whose body mentions machine words does not define entries.
+        let text = "macdef m\nmachine evil.example login x password stolen\n\nmachine ok.example password good\n";
+        assert_eq!(parse_netrc(text, "evil.example", None).machine, None);
+        assert_eq!(
+            parse_netrc(text, "ok.example", None).machine,
+            Some((None, "good".into()))
+        );
     }
 
     #[test]
