@@ -139,3 +139,115 @@ fn a_login_refused_with_no_password_found_says_where_ferry_looked() {
     );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }
+
+/// `remote add`, `show` and `remove` edit the configuration in place: its comments and order
+/// stay, no password goes into it, and the new remote works as a target at once.
+#[test]
+fn remotes_are_added_shown_and_removed_keeping_the_file_as_written() {
+    let pair = Pair::new();
+    let config = pair.root.path().join("config/ferry/config.toml");
+    let written = "# my servers\n[remotes.web]  # the public site\nurl = \"ftp://bob@ftp.example.org/www\"\nconnections = 2\npassword = \"s3cret\"\n";
+    pair.configure(written);
+    let dir = pair.dst.to_str().unwrap();
+
+    let run = pair.ferry(&[
+        "remote",
+        "add",
+        "backup",
+        &format!("file://{dir}"),
+        "--password-command",
+        "pass show backup",
+        "-o",
+        "fsync=false",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.starts_with(written),
+        "the file as written comes first:\n{text}"
+    );
+    assert!(
+        text.ends_with(&format!(
+            "\n[remotes.backup]\nurl = \"file://{dir}\"\npassword_command = \"pass show backup\"\nfsync = false\n"
+        )),
+        "{text}"
+    );
+
+    let run = pair.ferry(&["remote", "show", "backup"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!("backup\n  url               file://{dir}\n  password_command  pass show backup\n  fsync             false\n")
+    );
+    let run = pair.ferry(&["remote", "show", "web"]);
+    assert_eq!(
+        run.stdout,
+        "web\n  url               ftp://bob@ftp.example.org/www\n  connections       2\n  password          ***\n"
+    );
+
+    // The new remote is a target at once.
+    put(&pair.src, "a.txt", b"a");
+    let run = pair.ferry(&["sync", pair.src.to_str().unwrap(), "backup:sub"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(pair.dst.join("sub/a.txt").exists());
+
+    for (args, message) in [
+        (
+            vec!["remote", "add", "web", "ftp://x@h/"],
+            "already has a remote named `web`",
+        ),
+        (
+            vec!["remote", "add", "site", "ftp://bob:hunter2@h/"],
+            "the URL holds a password",
+        ),
+        (
+            vec!["remote", "add", "x", "ftp://h/"],
+            "`x` cannot name a remote",
+        ),
+        (
+            vec!["remote", "add", "more", "ftp://h/", "-o", "retries=5"],
+            "the ftp plugin has no option `retries` (it has: ",
+        ),
+        (
+            vec!["remote", "show", "nope"],
+            "no remote named `nope` (there are: backup, web)",
+        ),
+        (
+            vec!["remote", "remove", "nope"],
+            "has no remote named `nope`",
+        ),
+    ] {
+        let run = pair.ferry(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+    }
+    assert!(!std::fs::read_to_string(&config)
+        .unwrap()
+        .contains("hunter2"));
+
+    let run = pair.ferry(&["remote", "remove", "backup"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), written);
+}
+
+/// `remote set-password` stores in the system keyring or says why it cannot (CI machines run
+/// no keyring service), and refuses a remote without a user.
+#[test]
+fn set_password_needs_a_user_and_a_keyring() {
+    let pair = Pair::new();
+    pair.configure("[remotes.anon]\nurl = \"ftp://h.example/\"\n[remotes.web]\nurl = \"ftp://bob@h.example/\"\n");
+    let run = pair.ferry(&["remote", "set-password", "anon"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("names no user"), "{}", run.stderr);
+    let output = pair
+        .command(&["remote", "set-password", "web"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no password given"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -234,6 +234,23 @@ fn keyring_lookup(host: &str, user: &str) -> Option<String> {
     }
 }
 
+/// Stores `password` in the system keyring where [`keyring_lookup`] finds it.
+#[cfg(feature = "keyring")]
+pub fn store_in_keyring(host: &str, user: &str, password: &str) -> Result<()> {
+    let account = format!("{user}@{host}");
+    keyring::Entry::new("ferry", &account)
+        .and_then(|entry| entry.set_password(password))
+        .with_context(|| {
+            format!("cannot store the password for {account} in the system keyring (is a keyring service such as GNOME Keyring or KWallet running?); use a password_command or ~/.netrc instead")
+        })
+}
+
+/// Built without the `keyring` feature: there is no keyring to store in.
+#[cfg(not(feature = "keyring"))]
+pub fn store_in_keyring(_host: &str, _user: &str, _password: &str) -> Result<()> {
+    bail!("this ferry was built without the keyring feature (see ferry --version); use a password_command or ~/.netrc instead")
+}
+
 /// Built without the `keyring` feature: there is no keyring to ask.
 #[cfg(not(feature = "keyring"))]
 fn keyring_lookup(_host: &str, _user: &str) -> Option<String> {
