@@ -384,3 +384,40 @@ fn dry_run_lines_come_in_a_stable_order() {
         assert_eq!(lines(), first);
     }
 }
+
+/// `--json`: every object carries the schema version (docs/json.md), and a fatal error is an
+/// `error` object on stdout too, not only a line on stderr.
+#[test]
+fn json_objects_carry_the_schema_and_a_fatal_error_is_one_of_them() {
+    let pair = Pair::new();
+    put(&pair.src, "a.txt", b"a");
+    let run = pair.sync(&["--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let objects: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 2, "{}", run.stdout);
+    assert_eq!(objects[0]["event"], "transfer");
+    assert_eq!(objects[1]["event"], "summary");
+    assert!(objects.iter().all(|o| o["schema"] == 1), "{}", run.stdout);
+
+    let missing = pair.root.path().join("nope");
+    let run = pair.ferry(&[
+        "sync",
+        "--json",
+        missing.to_str().unwrap(),
+        pair.dst.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    let error: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(error["event"], "error");
+    assert_eq!(error["exit_code"], 2);
+    assert_eq!(error["schema"], 1);
+    assert!(
+        error["why"].as_str().unwrap().contains("does not exist"),
+        "{error}"
+    );
+    assert!(run.stderr.starts_with("ferry: error: "), "{}", run.stderr);
+}

@@ -88,6 +88,17 @@ pub enum Command {
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     crate::plugins::host_services::set_verbosity(cli.global.verbose);
+    let json = match &cli.command {
+        Command::Sync(args) => args.options.output.json,
+        Command::Upload(args) | Command::Download(args) => args.options.output.json,
+        Command::Bisync(args) => args.output.json,
+        Command::Check(args) => args.output.json,
+        Command::Run(args) => args.options.output.json,
+        _ => false,
+    };
+    if json {
+        crate::report::json::set_requested();
+    }
     match &cli.command {
         Command::Plugins(args) => plugins::run(&cli.global, args),
         Command::Sync(args) => {

@@ -151,6 +151,7 @@ pub fn check_local_first(command: &str, local: &str, remote: &str) -> Result<()>
 /// The reporter the options ask for: JSON lines, or status lines (coloured, with progress).
 pub fn reporter(global: &GlobalArgs, args: &SyncArgs) -> Box<dyn Reporter> {
     if args.output.json {
+        crate::report::json::set_requested();
         Box::new(JsonReporter::default())
     } else {
         Box::new(

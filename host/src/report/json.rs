@@ -1,13 +1,39 @@
-//! `--json`: one JSON object per event on stdout, then a summary object. Field names are part of
-//! ferry's interface: `event` (`transfer`, `mkdir`, `delete`, `unchanged`, `conflict`, `resolved`, `invalid`,
-//! `failed`, `warning`, `summary`), `path`, `reason`, `direction` (`up`/`down`), `bytes`, `why`, `how`, `side` (bisync),
-//! `dry_run`.
+//! `--json`: one JSON object per event on stdout, then a summary object; a fatal error is an
+//! `error` object. The schema is ferry's interface, documented in docs/json.md and versioned by
+//! the `schema` field every object carries ([`SCHEMA`]): fields are only ever added within a
+//! version.
 
-use std::{io::Write, sync::Mutex};
+use std::{
+    io::Write,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Mutex,
+    },
+};
 
 use serde_json::{json, Value};
 
 use super::{Direction, Event, Reporter, Summary};
+
+/// The version of the JSON schema (docs/json.md).
+pub const SCHEMA: u32 = 1;
+
+static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// Notes that this run prints JSON, so that a fatal error is printed as JSON too.
+pub fn set_requested() {
+    REQUESTED.store(true, Ordering::Relaxed);
+}
+
+/// Did this run ask for JSON?
+pub fn requested() -> bool {
+    REQUESTED.load(Ordering::Relaxed)
+}
+
+/// The object of a fatal error: what stopped the run before or during it.
+pub fn error_json(message: &str, exit_code: u8) -> Value {
+    json!({"event": "error", "why": message, "exit_code": exit_code, "schema": SCHEMA})
+}
 
 /// Prints JSON lines.
 #[derive(Default)]
@@ -50,6 +76,7 @@ pub fn event_json(event: &Event<'_>, dry_run: bool) -> Value {
         Event::Warning { message } => json!({"event": "warning", "why": message}),
     };
     value["dry_run"] = Value::Bool(dry_run);
+    value["schema"] = json!(SCHEMA);
     value
 }
 
@@ -73,6 +100,7 @@ pub fn summary_json(summary: &Summary) -> Value {
         "interrupted": summary.interrupted,
         "dry_run": summary.dry_run,
         "exit_code": summary.exit_code(),
+        "schema": SCHEMA,
     })
 }
 
