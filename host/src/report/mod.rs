@@ -97,6 +97,8 @@ pub enum Event<'a> {
 pub trait Reporter: Sync {
     /// One event; `dry_run` marks events of a run that changes nothing.
     fn event(&self, event: &Event<'_>, dry_run: bool);
+    /// Entries listed while scanning (both sides together), as they come.
+    fn listed(&self, _entries: u64) {}
     /// Work about to start: this many transfers of this many bytes in total.
     fn planned(&self, _transfers: usize, _bytes: u64) {}
     /// Bytes copied so far in the run (for a progress bar).

@@ -20,10 +20,18 @@ pub fn is_partial_file(name: &str) -> bool {
 
 /// Lists everything below the backend's root. A missing root gives a tree with
 /// `root_exists == false`; any other failure of the root listing is returned as an error.
-pub fn scan(backend: &Backend, filter: &Filter, jobs: usize) -> Result<Tree, BackendError> {
+pub fn scan(
+    backend: &Backend,
+    filter: &Filter,
+    jobs: usize,
+    listed: &(dyn Fn(u64) + Sync),
+) -> Result<Tree, BackendError> {
     let mut tree = Tree::default();
     let root = match backend.list("") {
-        Ok(listing) => listing,
+        Ok(listing) => {
+            listed(listing.entries.len() as u64);
+            listing
+        }
         Err(e) if e.kind == ErrorKind::NOT_FOUND => {
             tree.root_exists = false;
             return Ok(tree);
@@ -33,7 +41,13 @@ pub fn scan(backend: &Backend, filter: &Filter, jobs: usize) -> Result<Tree, Bac
     tree.root_exists = true;
     let mut level = absorb(&mut tree, filter, "", root);
     while !level.is_empty() {
-        let listings = crate::parallel::map(&level, jobs, |dir| backend.list(dir));
+        let listings = crate::parallel::map(&level, jobs, |dir| {
+            let listing = backend.list(dir);
+            if let Ok(listing) = &listing {
+                listed(listing.entries.len() as u64);
+            }
+            listing
+        });
         let mut next = Vec::new();
         for (dir, result) in level.iter().zip(listings) {
             match result {

@@ -41,10 +41,17 @@ use crate::{
 
 /// Scans both sides at once; a missing destination root is an empty tree, a missing or
 /// unlistable source is an error.
-pub fn scan_pair(source: &Side, destination: &Side, options: &SyncOptions) -> Result<(Tree, Tree)> {
+pub fn scan_pair(
+    source: &Side,
+    destination: &Side,
+    options: &SyncOptions,
+    reporter: &dyn Reporter,
+) -> Result<(Tree, Tree)> {
+    let listed = |entries: u64| reporter.listed(entries);
     let (source_tree, destination_tree) = std::thread::scope(|scope| {
-        let source_scan = scope.spawn(|| scan(source.backend, &options.filter, options.jobs));
-        let destination_tree = scan(destination.backend, &options.filter, options.jobs);
+        let source_scan =
+            scope.spawn(|| scan(source.backend, &options.filter, options.jobs, &listed));
+        let destination_tree = scan(destination.backend, &options.filter, options.jobs, &listed);
         (source_scan.join().expect("source scan"), destination_tree)
     });
     let source_tree = source_tree
@@ -150,7 +157,7 @@ impl RunPair<'_, '_> {
                 baseline,
             )
         };
-        let (first_tree, second_tree) = scan_pair(first, second, options)?;
+        let (first_tree, second_tree) = scan_pair(first, second, options, reporter)?;
         let trees = Pair::new(&first_tree, &second_tree);
         for (which, tree) in trees.iter() {
             refuse_vanished_root(tree, self.sides[which], names[which], &baseline)?;
