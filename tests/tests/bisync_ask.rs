@@ -1,6 +1,7 @@
 //! `--resolve ask` (the default on a terminal) driven through a pseudo-terminal: the prompt shows
-//! both sides, `d` shows a unified diff, and choosing remote, local, keep-both and an upper-case
-//! "for all remaining" answer gives the expected trees.
+//! both sides and takes one key (no Enter), says why a key is not an answer, `d` shows a unified
+//! diff, and choosing remote, local, keep-both and an upper-case "for all remaining" answer gives
+//! the expected trees.
 
 use std::time::Duration;
 
@@ -44,29 +45,34 @@ fn ask_settles_conflicts_one_by_one_and_for_all() {
         .unwrap();
     session.expect("remote: modified").unwrap();
     session.expect(PROMPT).unwrap();
-    session.send_line("d").unwrap();
+    session.send("x").unwrap();
+    session
+        .expect("`x` is not an answer: l, r, n, o, s, b or d")
+        .unwrap();
+    session.expect(PROMPT).unwrap();
+    session.send("d").unwrap();
     session.expect("--- local/a.txt").unwrap();
     session.expect("+++ remote/a.txt").unwrap();
     session.expect("-local a").unwrap();
     session.expect("+remote a, longer").unwrap();
     session.expect(PROMPT).unwrap();
-    session.send_line("r").unwrap();
+    session.send("r").unwrap();
     session
         .expect("! b.txt (conflict: changed on both sides)")
         .unwrap();
     session.expect(PROMPT).unwrap();
-    session.send_line("l").unwrap();
+    session.send("l").unwrap();
     session
         .expect("! c.txt (conflict: changed on both sides)")
         .unwrap();
     session.expect(PROMPT).unwrap();
-    session.send_line("b").unwrap();
+    session.send("b").unwrap();
     session
         .expect("! d.txt (conflict: changed on both sides)")
         .unwrap();
     session.expect(PROMPT).unwrap();
     // Upper case: local for d and every conflict after it (e), without asking again.
-    session.send_line("L").unwrap();
+    session.send("L").unwrap();
     let (rest, _) = {
         let found = session.expect(Eof).unwrap();
         (String::from_utf8_lossy(found.as_bytes()).into_owned(), ())

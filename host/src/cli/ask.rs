@@ -3,7 +3,7 @@
 //! / skip / keep both / diff; an upper-case answer applies to every conflict that follows. The
 //! prompt goes to stderr so that stdout keeps only the status lines.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 
 use crate::{
     plan::{
@@ -49,22 +49,20 @@ impl<'s, 'b> Asker<'s, 'b> {
                 "  [l]ocal, [r]emote, [n]ewer, [o]lder, [s]kip, keep [b]oth, [d]iff (upper case: all remaining)? "
             );
             let _ = stderr.flush();
-            let mut answer = String::new();
-            match std::io::stdin().lock().read_line(&mut answer) {
-                Ok(0) | Err(_) => {
-                    // No more input: leave this and every later conflict alone.
-                    let _ = writeln!(stderr);
-                    self.for_all = Some(Decision::Skip);
-                    return Decision::Skip;
-                }
-                Ok(_) => {}
-            }
+            let Some(answer) = read_answer() else {
+                // No more input (or Ctrl-C at the prompt): leave this and every later conflict
+                // alone.
+                let _ = writeln!(stderr);
+                self.for_all = Some(Decision::Skip);
+                return Decision::Skip;
+            };
             let answer = answer.trim();
-            let Some(letter) = answer
-                .chars()
-                .next()
-                .filter(|_| answer.chars().count() == 1)
-            else {
+            let mut letters = answer.chars();
+            let (Some(letter), None) = (letters.next(), letters.next()) else {
+                let _ = writeln!(
+                    stderr,
+                    "  answer with one letter: l, r, n, o, s, b or d (upper case: all remaining)"
+                );
                 continue;
             };
             let decision = match letter.to_ascii_lowercase() {
@@ -78,7 +76,13 @@ impl<'s, 'b> Asker<'s, 'b> {
                     let _ = writeln!(stderr, "{}", self.difference(conflict));
                     continue;
                 }
-                _ => continue,
+                _ => {
+                    let _ = writeln!(
+                        stderr,
+                        "  `{letter}` is not an answer: l, r, n, o, s, b or d (upper case: all remaining)"
+                    );
+                    continue;
+                }
             };
             if letter.is_ascii_uppercase() {
                 self.for_all = Some(decision);
@@ -126,6 +130,29 @@ impl<'s, 'b> Asker<'s, 'b> {
                     remote.len()
                 ),
             },
+        }
+    }
+}
+
+/// One answer: on a terminal a single key, read in raw mode (no Enter needed) and echoed;
+/// through a pipe a line (scripts and tests). `None`: no more input, or Ctrl-C.
+fn read_answer() -> Option<String> {
+    if std::io::stdin().is_terminal() {
+        let terminal = console::Term::stderr();
+        let key = terminal.read_key().ok()?;
+        let answer = match key {
+            console::Key::Char(c) => c.to_string(),
+            console::Key::Enter => String::new(),
+            console::Key::CtrlC => return None,
+            other => format!("{other:?}"),
+        };
+        let _ = writeln!(std::io::stderr(), "{answer}");
+        Some(answer)
+    } else {
+        let mut line = String::new();
+        match std::io::stdin().lock().read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line),
         }
     }
 }
