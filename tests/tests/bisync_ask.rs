@@ -115,3 +115,43 @@ fn ask_settles_conflicts_one_by_one_and_for_all() {
         "0 uploaded, 0 downloaded, 6 unchanged, 0 conflicts, 0 invalid, 0 deleted, 0 failed",
     );
 }
+
+/// Ctrl-C at the prompt (a key in raw mode, not a signal) interrupts the run as it would
+/// anywhere else: nothing more is asked, both sides keep their versions, exit 130.
+#[test]
+fn ctrl_c_at_the_prompt_interrupts_the_run() {
+    let pair = Pair::new();
+    let (local, remote) = (pair.src.clone(), pair.dst.clone());
+    for name in ["a", "b"] {
+        put(&local, &format!("{name}.txt"), b"base\n");
+    }
+    let (l, r) = (local.to_str().unwrap(), remote.to_str().unwrap());
+    assert_eq!(pair.ferry(&["bisync", "--resolve", "skip", l, r]).code, 0);
+    for name in ["a", "b"] {
+        put(&local, &format!("{name}.txt"), b"local edit\n");
+        put(&remote, &format!("{name}.txt"), b"remote edit, longer\n");
+    }
+    let mut command = pair.command(&["bisync", "--no-progress", l, r]);
+    command.env("TERM", "dumb");
+    let mut session = Session::spawn(command).expect("spawn ferry on a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    session.expect(PROMPT).unwrap();
+    session.send("\u{3}").unwrap();
+    let rest = session.expect(Eof).unwrap();
+    let rest = String::from_utf8_lossy(rest.as_bytes()).into_owned();
+    assert!(!rest.contains(PROMPT), "asked again: {rest}");
+    let status = session.get_process().wait().unwrap();
+    assert_eq!(
+        format!("{status:?}").split(", ").last().unwrap(),
+        "130)",
+        "exit status {status:?}; output: {rest}"
+    );
+    for name in ["a", "b"] {
+        let rel = format!("{name}.txt");
+        assert_eq!(std::fs::read(local.join(&rel)).unwrap(), b"local edit\n");
+        assert_eq!(
+            std::fs::read(remote.join(&rel)).unwrap(),
+            b"remote edit, longer\n"
+        );
+    }
+}

@@ -22,15 +22,19 @@ pub struct Asker<'s, 'b> {
     local: &'s Side<'b>,
     remote: &'s Side<'b>,
     for_all: Option<Decision>,
+    /// The run's cancel token: Ctrl-C at the prompt (raw mode: no signal) interrupts the run as
+    /// it would anywhere else.
+    cancel: crate::options::Cancel,
 }
 
 impl<'s, 'b> Asker<'s, 'b> {
     /// An asker that can read both sides for `diff`.
-    pub fn new(local: &'s Side<'b>, remote: &'s Side<'b>) -> Self {
+    pub fn new(local: &'s Side<'b>, remote: &'s Side<'b>, cancel: crate::options::Cancel) -> Self {
         Asker {
             local,
             remote,
             for_all: None,
+            cancel,
         }
     }
 
@@ -49,12 +53,22 @@ impl<'s, 'b> Asker<'s, 'b> {
                 "  [l]ocal, [r]emote, [n]ewer, [o]lder, [s]kip, keep [b]oth, [d]iff (upper case: all remaining)? "
             );
             let _ = stderr.flush();
-            let Some(answer) = read_answer() else {
-                // No more input (or Ctrl-C at the prompt): leave this and every later conflict
-                // alone.
-                let _ = writeln!(stderr);
-                self.for_all = Some(Decision::Skip);
-                return Decision::Skip;
+            let answer = match read_answer() {
+                Answer::Given(answer) => answer,
+                Answer::Interrupted => {
+                    // As a Ctrl-C anywhere else: the run stops taking work and saves its state.
+                    let _ = writeln!(stderr);
+                    self.cancel.cancel();
+                    crate::plugins::host_services::cancel();
+                    self.for_all = Some(Decision::Skip);
+                    return Decision::Skip;
+                }
+                Answer::NoMore => {
+                    // No more input: leave this and every later conflict alone.
+                    let _ = writeln!(stderr);
+                    self.for_all = Some(Decision::Skip);
+                    return Decision::Skip;
+                }
             };
             let answer = answer.trim();
             let mut letters = answer.chars();
@@ -134,25 +148,38 @@ impl<'s, 'b> Asker<'s, 'b> {
     }
 }
 
+/// What the user gave at the prompt.
+enum Answer {
+    /// A key, or a line.
+    Given(String),
+    /// Ctrl-C, which raw mode delivers as a key rather than a signal.
+    Interrupted,
+    /// The input ended.
+    NoMore,
+}
+
 /// One answer: on a terminal a single key, read in raw mode (no Enter needed) and echoed;
-/// through a pipe a line (scripts and tests). `None`: no more input, or Ctrl-C.
-fn read_answer() -> Option<String> {
+/// through a pipe a line (scripts and tests).
+fn read_answer() -> Answer {
     if std::io::stdin().is_terminal() {
-        let terminal = console::Term::stderr();
-        let key = terminal.read_key().ok()?;
+        let key = match console::Term::stderr().read_key() {
+            Ok(key) => key,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Answer::Interrupted,
+            Err(_) => return Answer::NoMore,
+        };
         let answer = match key {
             console::Key::Char(c) => c.to_string(),
             console::Key::Enter => String::new(),
-            console::Key::CtrlC => return None,
+            console::Key::CtrlC => return Answer::Interrupted,
             other => format!("{other:?}"),
         };
         let _ = writeln!(std::io::stderr(), "{answer}");
-        Some(answer)
+        Answer::Given(answer)
     } else {
         let mut line = String::new();
         match std::io::stdin().lock().read_line(&mut line) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => Some(line),
+            Ok(0) | Err(_) => Answer::NoMore,
+            Ok(_) => Answer::Given(line),
         }
     }
 }

@@ -125,7 +125,7 @@ pub fn run_with(
     let pair = sync::open_pair(global, local, remote, args)?;
     let (local_side, remote_side) = pair.sides();
     let reporter = sync::reporter(global, args);
-    let mut asker = Asker::new(&local_side, &remote_side);
+    let mut asker = Asker::new(&local_side, &remote_side, options.cancel.clone());
     let mut decide = |conflict: &Conflict| match strategy {
         Strategy::Skip => Decision::Skip,
         Strategy::Ask => asker.decide(conflict),
