@@ -24,9 +24,17 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "NAME", global = true)]
     pub backend: Option<String>,
 
-    /// Say more: syncs list unchanged files, `plugins` why a plugin is broken and where it looked; -vv adds the backends' debug messages
+    /// Say more: -v unchanged files and why a plugin is broken; -vv each path's decision; -vvv backend traffic
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Also write the log to FILE (appended, timestamped), at --log-level whatever -v says
+    #[arg(long, value_name = "FILE", global = true)]
+    pub log_file: Option<PathBuf>,
+
+    /// How much --log-file gets: error, warn, info, debug (each path's decision) or trace (backend traffic)
+    #[arg(long, value_name = "LEVEL", default_value = "info", global = true, value_parser = clap::builder::PossibleValuesParser::new(crate::plugins::host_services::LOG_LEVELS))]
+    pub log_level: String,
 
     /// Read named remotes from FILE instead of ~/.config/ferry/config.toml
     #[arg(long, value_name = "FILE", global = true)]

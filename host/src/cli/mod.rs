@@ -16,7 +16,7 @@ mod sync;
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 pub use args::{GlobalArgs, SyncArgs};
@@ -88,6 +88,18 @@ pub enum Command {
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     crate::plugins::host_services::set_verbosity(cli.global.verbose);
+    if let Some(path) = &cli.global.log_file {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open the log file {}", path.display()))?;
+        let level = crate::plugins::host_services::LOG_LEVELS
+            .iter()
+            .position(|l| *l == cli.global.log_level)
+            .unwrap_or(2);
+        crate::plugins::host_services::set_log_file(file, level as u8);
+    }
     let json = match &cli.command {
         Command::Sync(args) => args.options.output.json,
         Command::Upload(args) | Command::Download(args) => args.options.output.json,

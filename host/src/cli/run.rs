@@ -49,7 +49,14 @@ struct Reparse {
 }
 
 /// Global options that take a value (to skip it when looking for `run`).
-const GLOBAL_VALUE_OPTIONS: [&str; 4] = ["--plugin-dir", "--backend", "--config", "--color"];
+const GLOBAL_VALUE_OPTIONS: [&str; 6] = [
+    "--plugin-dir",
+    "--backend",
+    "--config",
+    "--color",
+    "--log-file",
+    "--log-level",
+];
 
 /// The long options a task may set.
 fn known_flags() -> BTreeSet<String> {
@@ -61,7 +68,16 @@ fn known_flags() -> BTreeSet<String> {
         .filter(|long| {
             !matches!(
                 *long,
-                "here" | "root" | "execute" | "list" | "help" | "plugin-dir" | "config" | "color"
+                "here"
+                    | "root"
+                    | "execute"
+                    | "list"
+                    | "help"
+                    | "plugin-dir"
+                    | "config"
+                    | "color"
+                    | "log-file"
+                    | "log-level"
             ) || allowed_globals.contains(long)
         })
         .map(String::from)
@@ -98,6 +114,12 @@ fn merge(before: &GlobalArgs, after: GlobalArgs) -> GlobalArgs {
         backend: after.backend.or_else(|| before.backend.clone()),
         verbose: before.verbose.max(after.verbose),
         config: after.config.or_else(|| before.config.clone()),
+        log_file: after.log_file.or_else(|| before.log_file.clone()),
+        log_level: if after.log_level == "info" {
+            before.log_level.clone()
+        } else {
+            after.log_level
+        },
         ftp_active: before.ftp_active || after.ftp_active,
         color: if after.color == super::args::ColorChoice::Auto {
             before.color

@@ -153,6 +153,57 @@ pub enum Action {
 }
 
 impl Action {
+    /// What the planner decided for this path and why, for `-vv` and the log: `copy to the
+    /// destination (modified)`, `conflict: changed on both sides`, `unchanged`.
+    pub fn decision(&self, two_way: bool) -> String {
+        let names = crate::pair::side_names(two_way);
+        match self {
+            Action::Mkdir { on, .. } => format!("create the directory on the {}", names[*on]),
+            Action::Transfer {
+                reason, to, size, ..
+            } => format!(
+                "copy to the {} ({}, {size} bytes)",
+                names[*to],
+                reason.word()
+            ),
+            Action::Delete { on, .. } => {
+                format!(
+                    "delete on the {} (gone from the other side since the last sync)",
+                    names[*on]
+                )
+            }
+            Action::RemoveDir { on, .. } => {
+                format!("remove the directory on the {} if empty", names[*on])
+            }
+            Action::Clear { on, .. } => format!("clear the way on the {}", names[*on]),
+            Action::KeepBoth {
+                winner, aside, why, ..
+            } => {
+                format!(
+                    "{why}: keep both; the {} version keeps the name, the other becomes {aside}",
+                    names[*winner]
+                )
+            }
+            Action::Resolved { why, how, .. } => format!("{why}: {how}"),
+            Action::Keep {
+                unchanged_file: true,
+                record,
+                ..
+            } => {
+                if record.is_some() {
+                    "unchanged (recorded)".to_string()
+                } else {
+                    "unchanged".to_string()
+                }
+            }
+            Action::Keep { .. } => "in step (recorded)".to_string(),
+            Action::Drop { .. } => "gone from both sides (forgotten)".to_string(),
+            Action::Conflict { why, .. } => why.clone(),
+            Action::Invalid { why, .. } => format!("invalid: {why}"),
+            Action::Failed { why, .. } => format!("cannot decide: {why}"),
+        }
+    }
+
     /// The path the action is about.
     pub fn path(&self) -> &str {
         match self {

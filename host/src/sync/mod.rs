@@ -178,6 +178,15 @@ impl RunPair<'_, '_> {
         for warning in &plan.warnings {
             reporter.event(&Event::Warning { message: warning }, options.dry_run);
         }
+        if crate::plugins::host_services::debug_enabled() {
+            for action in &plan.actions {
+                crate::plugins::host_services::debug(&format!(
+                    "plan: {}: {}",
+                    action.path(),
+                    action.decision(self.two_way)
+                ));
+            }
+        }
         if !options.dry_run {
             self.create_missing_roots(&plan, trees)?;
         }

@@ -44,6 +44,8 @@ pub struct ExistBackend {
     placeholders: AtomicU64,
     /// The server's major version, asked for on first need ([`crate::version`]).
     pub(crate) major_version: OnceLock<Option<u32>>,
+    /// Where the requests are logged (`-vvv`).
+    host: HostBox,
 }
 
 fn join(dir: &str, name: &str) -> String {
@@ -104,6 +106,7 @@ impl ExistBackend {
             base,
             placeholders: AtomicU64::new(0),
             major_version: OnceLock::new(),
+            host,
         };
         backend.check_access()?;
         Ok(backend)
@@ -177,9 +180,11 @@ impl ExistBackend {
         if let Some(user) = &self.user {
             request = request.basic_auth(user, Some(&self.password));
         }
-        shape(request)
+        let response = shape(request)
             .send()
-            .map_err(|e| transport_error(&self.endpoint.server, method.as_str(), "/db", &e))
+            .map_err(|e| transport_error(&self.endpoint.server, method.as_str(), "/db", &e));
+        self.log_request(&method, &format!("{}/db", self.base), &response);
+        response
     }
 
     /// Sends `method` on `rel` (with `query`, `?…` or empty), shaped by `shape`; any HTTP status is returned, transport
@@ -195,14 +200,34 @@ impl ExistBackend {
         if let Some(user) = &self.user {
             request = request.basic_auth(user, Some(&self.password));
         }
-        shape(request).send().map_err(|e| {
+        let response = shape(request).send().map_err(|e| {
             transport_error(
                 &self.endpoint.server,
                 method.as_str(),
                 &self.db_path(rel),
                 &e,
             )
-        })
+        });
+        self.log_request(&method, &(self.url(rel) + query), &response);
+        response
+    }
+
+    /// `-vvv`: the request line and the answer's status (credentials go in a header, never in
+    /// the URL, so nothing here is secret).
+    pub(crate) fn log_request(
+        &self,
+        method: &Method,
+        url: &str,
+        response: &Result<Response, BackendError>,
+    ) {
+        let answer = match response {
+            Ok(response) => response.status().to_string(),
+            Err(error) => error.message.to_string(),
+        };
+        self.host.log(
+            LogLevel::DEBUG,
+            format!("{method} {url} → {answer}").as_str().into(),
+        );
     }
 
     pub(crate) fn fail(&self, method: &str, rel: &str, response: &Response) -> BackendError {

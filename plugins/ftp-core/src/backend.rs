@@ -40,7 +40,7 @@ pub struct FtpBackend<C: Connector> {
     known_dirs: Mutex<HashSet<String>>,
     /// The server's offsets from UTC, once learned (servers without MLSD only).
     clock: Mutex<Option<Offsets>>,
-    host: HostBox,
+    host: std::sync::Arc<HostBox>,
 }
 
 const NS: i64 = 1_000_000_000;
@@ -96,6 +96,8 @@ impl<C: Connector> FtpBackend<C> {
         connector: C,
         host: HostBox,
     ) -> Result<Self, BackendError> {
+        let host = std::sync::Arc::new(host);
+        crate::traffic::forward_to(&host);
         if config.insecure {
             host.log(
                 LogLevel::WARN,

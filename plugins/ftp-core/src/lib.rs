@@ -7,7 +7,8 @@
 //! - [`pool`]: the bounded connection pool;
 //! - [`listing`]: MLSD and LIST parsing; [`clock`]: the offset of a LIST-only server's clock;
 //! - [`backend`]: the `BackendImpl` in FTP commands; [`transfer`]: downloads;
-//! - [`error`]: the mapping of FTP failures to ferry's error kinds.
+//! - [`error`]: the mapping of FTP failures to ferry's error kinds;
+//! - [`traffic`]: the control connection's commands and replies, logged through the host.
 #![warn(missing_docs)]
 
 pub mod backend;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod listing;
 pub mod pool;
 pub mod session;
+pub mod traffic;
 pub mod transfer;
 
 pub use backend::FtpBackend;
