@@ -529,3 +529,38 @@ fn ctrl_c_saves_the_state_and_exits_130_and_a_second_one_stops_at_once() {
         300 - done
     );
 }
+
+/// A destination that exists but refuses writes (a read-only disk) is one early error (exit 2)
+/// before anything is written, not one failure per file.
+#[test]
+fn an_unwritable_destination_is_one_early_error() {
+    let pair = Pair::new();
+    for name in ["a.txt", "b.txt", "sub/c.txt"] {
+        put(&pair.src, name, b"content");
+    }
+    let plugin_dir = testkit_dir();
+    let run = Run::from(
+        pair.command(&[
+            "--plugin-dir",
+            plugin_dir.to_str().unwrap(),
+            "sync",
+            pair.src.to_str().unwrap(),
+            "testkitmem://h/read-only",
+        ])
+        .env("FERRY_TESTKIT_READ_ONLY", "1")
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(run.code, 2, "{} {}", run.stdout, run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("ferry: error: cannot write to the destination ")
+            && run
+                .stderr
+                .contains("Read-only file system (os error 30)); nothing was changed"),
+        "{}",
+        run.stderr
+    );
+}

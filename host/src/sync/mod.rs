@@ -188,7 +188,7 @@ impl RunPair<'_, '_> {
             }
         }
         if !options.dry_run {
-            self.create_missing_roots(&plan, trees)?;
+            self.prepare_roots(&plan, trees)?;
         }
         let summary = Summary {
             hashed_files: plan.hashed_files,
@@ -214,24 +214,53 @@ impl RunPair<'_, '_> {
     /// Creates the root of a side the plan writes into that does not exist yet, before anything
     /// else: a destination that cannot be created (no permission, an impossible path) is one
     /// error before any transfer (exit 2), not one failure per file.
-    fn create_missing_roots(&self, plan: &crate::plan::Plan, trees: Pair<&Tree>) -> Result<()> {
+    /// Makes sure every side this plan writes can take it before anything is written: a
+    /// missing root is created (with its ancestors), and an existing one that refuses a file
+    /// (a read-only disk, a directory the user may not write) is one early error instead of one
+    /// failure per file. The check writes an empty file under a temporary name and deletes it at
+    /// once (a killed run's leftover is cleared like any partial file); it is skipped when only
+    /// one write is planned, which would fail just once anyway.
+    fn prepare_roots(&self, plan: &crate::plan::Plan, trees: Pair<&Tree>) -> Result<()> {
         let names = side_names(self.two_way);
         for (which, tree) in trees.iter() {
-            let written = plan.actions.iter().any(|action| {
-                matches!(action,
-                    Action::Mkdir { on, .. } | Action::Transfer { to: on, .. } if *on == which)
-            });
-            if tree.root_exists || !written {
+            let writes = plan
+                .actions
+                .iter()
+                .filter(|action| {
+                    matches!(action,
+                        Action::Mkdir { on, .. } | Action::Transfer { to: on, .. } if *on == which)
+                })
+                .count();
+            if writes == 0 {
                 continue;
             }
             let side = self.sides[which];
-            side.backend.mkdir("").map_err(|e| {
-                anyhow!(
-                    "cannot create the {} {}: {e}",
+            if !tree.root_exists {
+                side.backend.mkdir("").map_err(|e| {
+                    anyhow!(
+                        "cannot create the {} {}: {e}",
+                        names[which],
+                        side.backend.label()
+                    )
+                })?;
+                continue;
+            }
+            if writes < 2 {
+                continue;
+            }
+            let probe = ferry_plugin_api::temp_name::temp_name("write-check");
+            match side.backend.write(&probe, std::io::empty(), Some(0), None) {
+                Ok(_) => {
+                    let _ = side.backend.delete(&probe);
+                }
+                Err(e) if e.kind == ferry_plugin_api::ErrorKind::PERMISSION_DENIED => bail!(
+                    "cannot write to the {} {} (a test file there was refused: {e}); nothing was changed",
                     names[which],
                     side.backend.label()
-                )
-            })?;
+                ),
+                // Any other refusal is left to each file to report.
+                Err(_) => {}
+            }
         }
         Ok(())
     }
