@@ -147,6 +147,17 @@ pub fn status_line(event: &Event<'_>) -> Option<(String, bool)> {
     })
 }
 
+impl Drop for TextReporter {
+    /// A run that ends in an error before its plan leaves no spinner behind on the terminal.
+    fn drop(&mut self) {
+        for bar in [self.scan.get(), self.bar.get()].into_iter().flatten() {
+            if !bar.is_finished() {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}
+
 impl Reporter for TextReporter {
     fn event(&self, event: &Event<'_>, dry_run: bool) {
         let prefix = if dry_run { "(dry run) " } else { "" };

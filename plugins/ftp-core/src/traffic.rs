@@ -21,7 +21,9 @@ struct HostLogger {
 
 impl log::Log for HostLogger {
     fn enabled(&self, metadata: &log::Metadata) -> bool {
-        metadata.target().starts_with("suppaftp")
+        // The control connection only: list parsing traces every line of a listing, which
+        // would cost a large tree's scan for nothing shown.
+        metadata.target().starts_with("suppaftp") && metadata.target().ends_with("control")
     }
 
     fn log(&self, record: &log::Record) {
