@@ -421,3 +421,40 @@ fn json_objects_carry_the_schema_and_a_fatal_error_is_one_of_them() {
     );
     assert!(run.stderr.starts_with("ferry: error: "), "{}", run.stderr);
 }
+
+/// Bash completion offers the configured remotes (`NAME:`) where a target goes, read when
+/// completing, so a remote added later is offered at once.
+#[test]
+fn bash_completion_offers_remote_names() {
+    let pair = Pair::new();
+    pair.configure(
+        "[remotes.web]\nurl = \"ftp://h.example/\"\n[remotes.backup]\nurl = \"file:///tmp\"\n",
+    );
+    let run = pair.ferry(&["remote", "list", "--names"]);
+    assert_eq!(run.stdout, "backup\nweb\n");
+    let script = stdout(&ferry(&["completions", "bash"]));
+    let script_file = pair.root.path().join("ferry.bash");
+    std::fs::write(&script_file, script).unwrap();
+    let ferry_dir = ferry_tests::ferry_bin().parent().unwrap().to_path_buf();
+    let complete = |word: &str| {
+        let output = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=(ferry sync {word}); COMP_CWORD=2; _ferry_with_remotes ferry '{word}' sync; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                script_file.display()
+            ))
+            .env("XDG_CONFIG_HOME", pair.root.path().join("config"))
+            .env("PATH", format!("{}:{}", ferry_dir.display(), std::env::var("PATH").unwrap()))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert_eq!(complete("we"), "web:\n");
+    assert!(complete("").contains("backup:\n"), "{}", complete(""));
+    assert!(!complete("./").contains("web:"));
+}

@@ -25,11 +25,31 @@ pub struct ManArgs {
     pub dir: PathBuf,
 }
 
+/// Bash: also offer the configured remotes (`NAME:`) wherever a target may go, read from
+/// `ferry remote list --names` at completion time, so a remote added later is offered at once.
+const BASH_REMOTES: &str = r#"
+_ferry_with_remotes() {
+    _ferry "$@"
+    local cur="${COMP_WORDS[COMP_CWORD]}"
+    if [[ "$cur" != -* && "$cur" != */* ]]; then
+        local remote
+        while IFS= read -r remote; do
+            [[ "$remote:" == "$cur"* ]] && COMPREPLY+=("$remote:")
+        done < <(ferry remote list --names 2>/dev/null)
+    fi
+}
+complete -F _ferry_with_remotes -o nosort -o bashdefault -o default ferry 2>/dev/null \
+    || complete -F _ferry_with_remotes -o bashdefault -o default ferry
+"#;
+
 /// Prints the completion script for a shell.
 pub fn completions(args: &CompletionsArgs) -> Result<ExitCode> {
     let mut command = Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut command, "ferry", &mut out);
+    if args.shell == Shell::Bash {
+        out.extend_from_slice(BASH_REMOTES.as_bytes());
+    }
     std::io::stdout().lock().write_all(&out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -27,7 +27,11 @@ pub struct RemoteArgs {
 #[derive(Debug, Subcommand)]
 pub enum RemoteAction {
     /// List the named remotes of the configuration file
-    List,
+    List {
+        /// Only the names, one a line (for scripts and shell completion)
+        #[arg(long)]
+        names: bool,
+    },
     /// Show one remote: its URL, backend, password command and options (secrets hidden)
     Show {
         /// The remote's name
@@ -67,7 +71,13 @@ pub struct AddArgs {
 /// Runs `ferry remote`.
 pub fn run(global: &GlobalArgs, args: &RemoteArgs) -> Result<ExitCode> {
     match &args.action {
-        RemoteAction::List => list(global),
+        RemoteAction::List { names: true } => {
+            for name in global.config()?.remotes.keys() {
+                crate::outln!("{name}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RemoteAction::List { names: false } => list(global),
         RemoteAction::Show { name } => show(global, name),
         RemoteAction::Add(add_args) => add(global, add_args),
         RemoteAction::Remove { name } => remove(global, name),
