@@ -110,7 +110,12 @@ fn the_bash_completions_load() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("-F _ferry ferry"));
+    // The clap-generated `_ferry`, wrapped to offer remote names as well.
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("-F _ferry_with_remotes ferry"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     for file in [
         "share/zsh/site-functions/_ferry",
         "share/fish/vendor_completions.d/ferry.fish",
