@@ -564,3 +564,37 @@ fn an_unwritable_destination_is_one_early_error() {
         run.stderr
     );
 }
+
+/// The early check decides only when every write depends on the root: below a root that
+/// refuses files, writes into an existing writable subdirectory still go ahead.
+#[test]
+fn writes_into_a_writable_subdirectory_of_a_read_only_root_go_ahead() {
+    let pair = Pair::new();
+    put(&pair.src, "z/new-1.txt", b"one");
+    put(&pair.src, "z/new-2.txt", b"two");
+    let plugin_dir = testkit_dir();
+    let run = Run::from(
+        pair.command(&[
+            "--plugin-dir",
+            plugin_dir.to_str().unwrap(),
+            "sync",
+            pair.src.to_str().unwrap(),
+            "testkitmem://h/seeded",
+        ])
+        .env("FERRY_TESTKIT_READ_ONLY_ROOT", "1")
+        .output()
+        .unwrap(),
+    );
+    assert_ne!(run.code, 2, "{} {}", run.stdout, run.stderr);
+    assert!(
+        !run.stderr.contains("cannot write to the destination"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.lines,
+        ["↑ z/new-1.txt (new)", "↑ z/new-2.txt (new)"],
+        "{}",
+        run.stderr
+    );
+}

@@ -215,23 +215,29 @@ impl RunPair<'_, '_> {
     /// else: a destination that cannot be created (no permission, an impossible path) is one
     /// error before any transfer (exit 2), not one failure per file.
     /// Makes sure every side this plan writes can take it before anything is written: a
-    /// missing root is created (with its ancestors), and an existing one that refuses a file
+    /// missing root is created (with its ancestors), and an existing root that refuses a file
     /// (a read-only disk, a directory the user may not write) is one early error instead of one
     /// failure per file. The check writes an empty file under a temporary name and deletes it at
-    /// once (a killed run's leftover is cleared like any partial file); it is skipped when only
-    /// one write is planned, which would fail just once anyway.
+    /// once (a killed run's leftover is cleared like any partial file). It decides only when
+    /// every planned write lands in the root or in directories this run creates there: a write
+    /// into an existing subdirectory may succeed below a root that refuses files (an FTP login
+    /// directory holding a writable `htdocs`), and one write alone would fail just once anyway.
     fn prepare_roots(&self, plan: &crate::plan::Plan, trees: Pair<&Tree>) -> Result<()> {
         let names = side_names(self.two_way);
         for (which, tree) in trees.iter() {
-            let writes = plan
+            let writes: Vec<&str> = plan
                 .actions
                 .iter()
-                .filter(|action| {
-                    matches!(action,
-                        Action::Mkdir { on, .. } | Action::Transfer { to: on, .. } if *on == which)
+                .filter_map(|action| match action {
+                    Action::Mkdir { path, on } | Action::Transfer { path, to: on, .. }
+                        if *on == which =>
+                    {
+                        Some(path.as_str())
+                    }
+                    _ => None,
                 })
-                .count();
-            if writes == 0 {
+                .collect();
+            if writes.is_empty() {
                 continue;
             }
             let side = self.sides[which];
@@ -245,7 +251,12 @@ impl RunPair<'_, '_> {
                 })?;
                 continue;
             }
-            if writes < 2 {
+            let only_the_root_decides = writes.iter().all(|path| {
+                crate::relpath::parents(path)
+                    .find(|dir| dir.is_empty() || tree.nodes.contains_key(*dir))
+                    .is_none_or(str::is_empty)
+            });
+            if writes.len() < 2 || !only_the_root_decides {
                 continue;
             }
             let probe = ferry_plugin_api::temp_name::temp_name("write-check");
