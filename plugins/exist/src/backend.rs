@@ -138,18 +138,7 @@ impl ExistBackend {
     }
 
     fn url(&self, rel: &str) -> String {
-        let mut url = self.base.clone();
-        for segment in self
-            .endpoint
-            .root
-            .iter()
-            .map(String::as_str)
-            .chain(rel.split('/').filter(|s| !s.is_empty()))
-        {
-            url.push('/');
-            url.push_str(&names::encode(segment));
-        }
-        url
+        self.base.clone() + &self.encoded_db_path(rel)
     }
 
     /// `/db/reports/a%20b.xml`: the database path as eXist spells it in listings and queries.
@@ -174,17 +163,7 @@ impl ExistBackend {
         method: Method,
         shape: impl FnOnce(RequestBuilder) -> RequestBuilder,
     ) -> Result<Response, BackendError> {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}/db", self.base));
-        if let Some(user) = &self.user {
-            request = request.basic_auth(user, Some(&self.password));
-        }
-        let response = shape(request)
-            .send()
-            .map_err(|e| transport_error(&self.endpoint.server, method.as_str(), "/db", &e));
-        self.log_request(&method, &format!("{}/db", self.base), &response);
-        response
+        self.send_to(method, format!("{}/db", self.base), "/db", shape)
     }
 
     /// Sends `method` on `rel` (with `query`, `?…` or empty), shaped by `shape`; any HTTP status is returned, transport
@@ -196,19 +175,26 @@ impl ExistBackend {
         query: &str,
         shape: impl FnOnce(RequestBuilder) -> RequestBuilder,
     ) -> Result<Response, BackendError> {
-        let mut request = self.client.request(method.clone(), self.url(rel) + query);
+        self.send_to(method, self.url(rel) + query, &self.db_path(rel), shape)
+    }
+
+    /// Sends one request to `url` with the credentials (pre-emptive Basic) and logs it; `shown`
+    /// names the path in a transport error.
+    fn send_to(
+        &self,
+        method: Method,
+        url: String,
+        shown: &str,
+        shape: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response, BackendError> {
+        let mut request = self.client.request(method.clone(), &url);
         if let Some(user) = &self.user {
             request = request.basic_auth(user, Some(&self.password));
         }
-        let response = shape(request).send().map_err(|e| {
-            transport_error(
-                &self.endpoint.server,
-                method.as_str(),
-                &self.db_path(rel),
-                &e,
-            )
-        });
-        self.log_request(&method, &(self.url(rel) + query), &response);
+        let response = shape(request)
+            .send()
+            .map_err(|e| transport_error(&self.endpoint.server, method.as_str(), shown, &e));
+        self.log_request(&method, &url, &response);
         response
     }
 
@@ -287,6 +273,19 @@ impl ExistBackend {
             ErrorKind::NOT_FOUND,
             format!(
                 "eXist at {}: {} not found",
+                self.endpoint.server,
+                self.db_path(path)
+            ),
+        )
+        .with_context("path", path)
+    }
+
+    /// A document operation on a collection.
+    pub(crate) fn a_collection(&self, path: &str) -> BackendError {
+        BackendError::new(
+            ErrorKind::INVALID_INPUT,
+            format!(
+                "eXist at {}: {} is a collection, not a document",
                 self.endpoint.server,
                 self.db_path(path)
             ),
@@ -455,15 +454,7 @@ impl BackendImpl for ExistBackend {
     fn delete(&self, path: &str) -> Result<(), BackendError> {
         match self.listed_kind(path)? {
             None => Ok(()),
-            Some(true) => Err(BackendError::new(
-                ErrorKind::INVALID_INPUT,
-                format!(
-                    "eXist at {}: {} is a collection, not a document",
-                    self.endpoint.server,
-                    self.db_path(path)
-                ),
-            )
-            .with_context("path", path)),
+            Some(true) => Err(self.a_collection(path)),
             Some(false) => self.delete_any(path),
         }
     }

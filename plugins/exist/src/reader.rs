@@ -91,15 +91,7 @@ impl ExistBackend {
         let message = query_error_message(&response.text().unwrap_or_default());
         match self.listed_kind(path)? {
             None => Err(self.not_found(path)),
-            Some(true) => Err(BackendError::new(
-                ErrorKind::INVALID_INPUT,
-                format!(
-                    "eXist at {}: {} is a collection, not a document",
-                    self.endpoint.server,
-                    self.db_path(path)
-                ),
-            )
-            .with_context("path", path)),
+            Some(true) => Err(self.a_collection(path)),
             Some(false) => {
                 let kind = if message.to_ascii_lowercase().contains("permission denied") {
                     ErrorKind::PERMISSION_DENIED
