@@ -71,27 +71,19 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
 /// The document re-serialised with 4-space indentation and without its XML declaration, as a
 /// stand-in for eXist's own serialiser. Falls back to the stored bytes if they do not parse.
 pub fn reindent(bytes: &[u8]) -> Vec<u8> {
-    let Ok(text) = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) else {
-        return bytes.to_vec();
-    };
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: true,
-        ..Default::default()
-    };
-    let Ok(document) = roxmltree::Document::parse_with_options(text, options) else {
-        return bytes.to_vec();
-    };
-    let mut out = String::new();
-    for node in document.root().children() {
-        write_node(&node, 0, &mut out);
-    }
-    out.into_bytes()
+    reserialise(bytes, |node, out| write_node(node, 0, out))
 }
 
 /// The document re-serialised without indentation (`indent=no`): the same tree, no XML
 /// declaration, attributes in double quotes, empty elements self-closed, text as it was. Falls
 /// back to the stored bytes if they do not parse.
 pub fn reserialise_compact(bytes: &[u8]) -> Vec<u8> {
+    reserialise(bytes, write_compact)
+}
+
+/// The document's top-level nodes written by `write`, or the bytes as they are when they are
+/// not UTF-8 XML.
+fn reserialise(bytes: &[u8], write: impl Fn(&roxmltree::Node, &mut String)) -> Vec<u8> {
     let Ok(text) = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) else {
         return bytes.to_vec();
     };
@@ -104,7 +96,7 @@ pub fn reserialise_compact(bytes: &[u8]) -> Vec<u8> {
     };
     let mut out = String::new();
     for node in document.root().children() {
-        write_compact(&node, &mut out);
+        write(&node, &mut out);
     }
     out.into_bytes()
 }
