@@ -186,6 +186,44 @@ fn an_entry_whose_stat_fails_is_never_deleted() {
     assert_eq!(first.code, 0, "{} {}", first.stdout, first.stderr);
 }
 
+/// An entry whose stat fails is unknown even when a directories-only pattern names it: the
+/// pattern cannot tell a file from a directory it cannot see, so excluding it would make the
+/// recorded file look deleted and the deletion cross to the other side.
+#[test]
+fn an_unreadable_entry_named_by_a_directories_only_pattern_is_not_deleted() {
+    let pair = Pair::new();
+    let plugin_dir = testkit_dir();
+    let remote = "testkitmem://h/seeded";
+    let local = pair.src.to_str().unwrap();
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "--plugin-dir".into(),
+            plugin_dir.to_str().unwrap().into(),
+            "bisync".into(),
+            "--resolve".into(),
+            "skip".into(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args.extend([local.to_string(), remote.to_string()]);
+        args
+    };
+    let first = pair.ferry(&args(&[]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(pair.src.join("a.txt").exists(), "{}", first.stdout);
+    let run = Run::from(
+        pair.command(
+            &args(&["--exclude", "a.txt/"])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .env("FERRY_TESTKIT_UNREADABLE", "a.txt")
+        .output()
+        .unwrap(),
+    );
+    assert!(pair.src.join("a.txt").exists(), "deleted: {}", run.stdout);
+    assert!(run.lines.is_empty(), "{}", run.stdout);
+}
+
 #[test]
 fn refused_ftp_names_leave_their_directory_alone() {
     let server = FtpServer::start_hostile();

@@ -84,8 +84,10 @@ fn absorb(
         };
         if path == dir {
             tree.mark_incomplete(dir, problem.message.to_string());
-        } else if !(filter.excludes(&path, true) || filter.excludes(&path, false)) {
-            // What the entry is cannot be told: excluded as either kind, it is left alone.
+        } else if !(filter.excludes(&path, true) && filter.excludes(&path, false)) {
+            // What the entry is cannot be told: unless it is excluded as a file and as a
+            // directory alike, it is unknown — never absent, so its record cannot read as a
+            // deletion (a `cache/` pattern says nothing of a file called `cache`).
             tree.mark_unknown(&path, problem.message.to_string());
         }
     }
