@@ -230,10 +230,11 @@ fn remotes_are_added_shown_and_removed_keeping_the_file_as_written() {
     assert_eq!(std::fs::read_to_string(&config).unwrap(), written);
 }
 
-/// `remote set-password` stores in the system keyring or says why it cannot (CI machines run
-/// no keyring service), and refuses a remote without a user.
+/// `remote set-password` refuses a remote without a user and an empty password, and either
+/// stores the password in the system keyring or says in one line why it cannot (CI machines
+/// run no keyring service, so there it is the refusal that is seen).
 #[test]
-fn set_password_needs_a_user_and_a_keyring() {
+fn set_password_needs_a_user_and_a_password_and_says_where_it_went() {
     let pair = Pair::new();
     pair.configure("[remotes.anon]\nurl = \"ftp://h.example/\"\n[remotes.web]\nurl = \"ftp://bob@h.example/\"\n");
     let run = pair.ferry(&["remote", "set-password", "anon"]);
@@ -250,4 +251,32 @@ fn set_password_needs_a_user_and_a_keyring() {
         "{}",
         stderr(&output)
     );
+    // Kept away from a developer's real keyring: no session bus, so no Secret Service.
+    let mut child = pair
+        .command(&["remote", "set-password", "web"])
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let (out, err) = (stdout(&output), stderr(&output));
+    match output.status.code() {
+        Some(0) => assert_eq!(
+            out,
+            "stored the password for bob@h.example in the system keyring\n"
+        ),
+        Some(2) => {
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(
+                err.contains("cannot store the password for bob@h.example in the system keyring"),
+                "{err}"
+            );
+        }
+        other => panic!("exit {other:?}: {out} {err}"),
+    }
+    assert!(!out.contains("s3cret") && !err.contains("s3cret"));
 }
