@@ -299,6 +299,25 @@ fn files(dir: &Path) -> BTreeMap<String, String> {
     out
 }
 
+/// Real directories below `dir` (symlinks not followed).
+fn dirs(dir: &Path) -> BTreeSet<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        let Ok(items) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for item in items.flatten() {
+            if item.file_type().unwrap().is_dir() {
+                let path = item.path();
+                out.insert(path.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+                walk(base, &path, out);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
 /// Writes `rel` below `root` the way a user's editor would, unless a directory on the way is a
 /// file or a symlink (the model never writes outside its trees either).
 fn write_file(root: &Path, rel: &str, content: &str) {
@@ -326,6 +345,10 @@ struct Model {
     state: tempfile::TempDir,
     /// What both sides agreed on after the last run, by path.
     synced: BTreeMap<String, String>,
+    /// Directories both sides had after the last run that looked at them: ferry's baseline
+    /// records directories too, so deleting one is a deletion even when no file below it was
+    /// ever synced.
+    synced_dirs: BTreeSet<String>,
     writes: u32,
     exclude: Option<&'static str>,
     faults: [Arc<Faults>; 2],
@@ -356,6 +379,7 @@ impl Model {
             pair,
             state: tempfile::tempdir().unwrap(),
             synced: BTreeMap::new(),
+            synced_dirs: BTreeSet::new(),
             writes: 0,
             exclude: None,
             faults: Default::default(),
@@ -552,6 +576,7 @@ impl Model {
 
     fn check_one(&mut self, mode: Mode) -> Result<(), TestCaseError> {
         let (local, remote) = (files(&self.pair.src), files(&self.pair.dst));
+        let (local_dirs, remote_dirs) = (dirs(&self.pair.src), dirs(&self.pair.dst));
         let unreadable: Vec<(bool, String, Option<String>)> = [false, true]
             .into_iter()
             .flat_map(|r| {
@@ -623,7 +648,10 @@ impl Model {
             Mode::Push { delete } => (false, Some((true, delete))),
             Mode::Pull { delete } => (false, Some((false, delete))),
         };
-        for (is_remote, this, other) in [(false, &local, &remote), (true, &remote, &local)] {
+        for (is_remote, this, other, other_dirs) in [
+            (false, &local, &remote, &remote_dirs),
+            (true, &remote, &local, &local_dirs),
+        ] {
             for (path, content) in this {
                 // The version an edit during the read replaced was replaced by its user.
                 let edited_away = edited[is_remote as usize]
@@ -651,7 +679,9 @@ impl Model {
                         let other_touched = other_has != self.synced.get(path);
                         let below_a_dir_deleted_there = ancestors(path).any(|dir| {
                             let inside = |k: &String| k.starts_with(&format!("{dir}/"));
-                            self.synced.keys().any(inside) && !other.keys().any(inside)
+                            let was_synced =
+                                self.synced.keys().any(inside) || self.synced_dirs.contains(dir);
+                            was_synced && !other.keys().any(inside) && !other_dirs.contains(dir)
                         });
                         if in_sync_before {
                             other_changed
@@ -693,6 +723,26 @@ impl Model {
             }
         }
         self.synced = synced;
+        let (local_dirs_after, remote_dirs_after) = (dirs(&self.pair.src), dirs(&self.pair.dst));
+        let mut synced_dirs = BTreeSet::new();
+        for dir in local_dirs_after
+            .iter()
+            .chain(remote_dirs_after.iter())
+            .chain(self.synced_dirs.iter())
+        {
+            let now = match (local_dirs_after.contains(dir), remote_dirs_after.contains(dir)) {
+                _ if !self.options(false).filter.examines(dir, true) => {
+                    self.synced_dirs.contains(dir)
+                }
+                (true, true) => true,
+                (false, false) => false,
+                _ => self.synced_dirs.contains(dir),
+            };
+            if now {
+                synced_dirs.insert(dir.clone());
+            }
+        }
+        self.synced_dirs = synced_dirs;
         Ok(())
     }
 }
