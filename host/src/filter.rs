@@ -83,6 +83,9 @@ pub fn read_pattern_file(file: &Path) -> Result<Vec<String>> {
 pub struct Filter {
     excludes: Vec<Pattern>,
     includes: Vec<Pattern>,
+    /// A directory outside the run altogether (the `--backup-dir`): never examined, never
+    /// counted as unmatched, so never deleted.
+    hidden: Option<String>,
 }
 
 impl Filter {
@@ -97,13 +100,27 @@ impl Filter {
                 .iter()
                 .map(|p| Pattern::new(p))
                 .collect::<Result<_>>()?,
+            hidden: None,
         })
+    }
+
+    /// The same filters with `dir` (and everything below it) outside the run.
+    pub fn hiding(mut self, dir: Option<&str>) -> Self {
+        self.hidden = dir.map(str::to_string);
+        self
+    }
+
+    /// Is `path` the hidden directory or below it?
+    pub fn hides(&self, path: &str) -> bool {
+        self.hidden
+            .as_deref()
+            .is_some_and(|dir| path == dir || crate::relpath::is_below(path, dir))
     }
 
     /// Is `path` (relative, `/`-separated; a directory when `is_dir`) excluded by itself?
     /// Callers do not descend into excluded directories, so ancestors need no check here.
     pub fn excludes(&self, path: &str, is_dir: bool) -> bool {
-        self.excludes.iter().any(|p| p.matches_self(path, is_dir))
+        self.hides(path) || self.excludes.iter().any(|p| p.matches_self(path, is_dir))
     }
 
     /// Is the file `path` kept? (Not excluded, and included — itself or a directory above it

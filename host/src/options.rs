@@ -101,6 +101,15 @@ pub struct SyncOptions {
     /// One-way: never replace a file the destination already has, whatever it holds (rsync's
     /// `--ignore-existing`); only new files are copied.
     pub ignore_existing: bool,
+    /// One-way: a file whose size is the same on both sides is left alone, whatever its
+    /// content or date (rsync's `--size-only`); no file is read to compare it. A destination
+    /// whose size or date changed since the last sync still counts as changed (a conflict,
+    /// never an overwrite), and a file left alone is not recorded as in step.
+    pub size_only: bool,
+    /// Files a run would replace or delete on a side are first moved (or, for a replacement,
+    /// copied) below this directory of that side, at the same relative path (`--backup-dir`).
+    /// The directory itself is outside the run.
+    pub backup_dir: Option<String>,
     /// Change nothing (the state included); report what would happen.
     pub dry_run: bool,
     /// Stop at the first conflict, invalid file or failure.
@@ -132,6 +141,8 @@ impl Default for SyncOptions {
             delete: false,
             delete_unmatched: false,
             ignore_existing: false,
+            size_only: false,
+            backup_dir: None,
             dry_run: false,
             fail_fast: false,
             check_xml: false,

@@ -654,3 +654,42 @@ fn html_that_is_not_xml_is_reported_before_upload() {
     );
     assert_eq!(run.code, 3, "{}", run.stderr);
 }
+
+/// eXist cannot rename: `--backup-dir` keeps what a push replaces or deletes by a copy on the
+/// server, then the deletion. `--size-only` is refused, as eXist's sizes are not the bytes sent.
+#[test]
+fn backup_dir_on_exist_copies_and_size_only_is_refused() {
+    let server = ExistServer::start();
+    let pair = setup(&server);
+    let local = pair.src.to_str().unwrap().to_string();
+    let push = |extra: &[&str]| {
+        ferry_in(
+            &pair,
+            &[&["sync"], extra, &[local.as_str(), "mydata:site"]].concat(),
+        )
+    };
+    assert_eq!(push(&[]).code, 0);
+    put(&pair.src, "b.txt", b"plain text, edited");
+    std::fs::remove_file(pair.src.join("sub/c.json")).unwrap();
+    push(&["--delete", "--backup-dir", "old"]).expect(
+        0,
+        &["↑ b.txt (modified)", "✗ sub/c.json (deleted)"],
+        &counts(1, 0, 1, 0, 0, 1),
+    );
+    assert_eq!(server.get("/db/site/b.txt").body, b"plain text, edited");
+    assert_eq!(server.get("/db/site/old/b.txt").body, b"plain text");
+    assert_eq!(server.get("/db/site/old/sub/c.json").body, b"{\"c\": 1}");
+    assert_eq!(server.get("/db/site/sub/c.json").status, 404);
+    // The backup collection is outside the run: the next push neither pulls nor deletes it.
+    let again = push(&["--delete", "--backup-dir", "old"]);
+    assert_eq!(again.summary, counts(0, 0, 2, 0, 0, 0), "{}", again.stdout);
+    assert_eq!(server.get("/db/site/old/b.txt").status, 200);
+
+    let run = push(&["--size-only"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("--size-only cannot compare files here"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,9 +1,9 @@
 //! The safety promise as a model-based property test (sync-semantics §6): random edits on two
 //! local trees — files written, deleted, turned into directories and back, directories replaced
 //! by symlinks, the same name written in NFC and NFD — interleaved with runs of every mode
-//! (bisync under every strategy, push and pull with and without `--delete`) under faults: a
-//! file whose stat fails, filters that change between runs, a root that vanishes and comes
-//! back, a source edited while it is read, and a crash after a random number of changes (the
+//! (bisync under every strategy, push and pull with and without `--delete`, push with
+//! `--size-only`) under faults: a file whose stat fails, filters that change between runs, a
+//! root that vanishes and comes back, a source edited while it is read, and a crash after a random number of changes (the
 //! last change done but never journaled, as a kill between a commit and its journal line).
 //!
 //! The runs are in-process (the library, the real local plugin wrapped in a fault-injecting
@@ -11,7 +11,7 @@
 //! - every version that existed on either side when the run started still exists on some side,
 //!   unless a rule removed it on the user's instruction (a deletion or edit carried over, a
 //!   mirror with `--delete`, a first run's overwrite, a strategy that picks a side), and then the
-//!   output named the path;
+//!   output named the path; with `--backup-dir`, no version goes at all;
 //! - nothing behind a symlink changed; an unreadable file is exactly where it was; a vanished
 //!   root stops the run and is not re-created; no side gains a second spelling of a name;
 //! - after any faulted run, one clean run converges, and the run after that changes nothing.
@@ -52,6 +52,8 @@ const DIRS: [&str; 2] = ["d", "f"];
 const TURNABLE: [&str; 2] = ["a", "b"];
 const STRATEGIES: [&str; 6] = ["skip", "keep-both", "local", "remote", "new", "old"];
 const EXCLUDES: [Option<&str>; 4] = [None, Some("b"), Some("d"), Some("g")];
+/// Where runs with `--backup-dir` keep what they replace or delete.
+const BACKUP_DIR: &str = "kept";
 
 /// Faults one side's backend injects into the next run.
 #[derive(Default)]
@@ -220,31 +222,75 @@ fn local_plugin() -> Arc<LoadedPlugin> {
 #[derive(Clone, Copy, Debug)]
 enum Mode {
     Bisync(usize),
-    Push { delete: bool },
-    Pull { delete: bool },
+    /// `size_only`: `--size-only`, which reads no file and must still see a changed
+    /// destination.
+    Push {
+        delete: bool,
+        size_only: bool,
+    },
+    Pull {
+        delete: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
 enum Op {
-    Write { remote: bool, file: usize },
-    DeleteFile { remote: bool, file: usize },
-    DeleteDir { remote: bool, dir: usize },
-    FileToDir { remote: bool, file: usize },
-    DirToFile { remote: bool, dir: usize },
-    Symlink { remote: bool, dir: usize },
-    NfdTwin { remote: bool },
-    Unreadable { remote: bool, file: usize },
-    EditDuringRead { remote: bool, file: usize },
-    Crash { after: usize },
-    Vanish { remote: bool },
-    Filter { exclude: usize },
+    Write {
+        remote: bool,
+        file: usize,
+    },
+    DeleteFile {
+        remote: bool,
+        file: usize,
+    },
+    DeleteDir {
+        remote: bool,
+        dir: usize,
+    },
+    FileToDir {
+        remote: bool,
+        file: usize,
+    },
+    DirToFile {
+        remote: bool,
+        dir: usize,
+    },
+    Symlink {
+        remote: bool,
+        dir: usize,
+    },
+    NfdTwin {
+        remote: bool,
+    },
+    Unreadable {
+        remote: bool,
+        file: usize,
+    },
+    EditDuringRead {
+        remote: bool,
+        file: usize,
+    },
+    Crash {
+        after: usize,
+    },
+    Vanish {
+        remote: bool,
+    },
+    Filter {
+        exclude: usize,
+    },
+    /// Runs from now on keep what they replace or delete in `BACKUP_DIR` (`--backup-dir`).
+    Backup {
+        on: bool,
+    },
     Run(Mode),
 }
 
 fn mode() -> impl Strategy<Value = Mode> {
     prop_oneof![
         3 => (0..STRATEGIES.len()).prop_map(Mode::Bisync),
-        1 => any::<bool>().prop_map(|delete| Mode::Push { delete }),
+        1 => (any::<bool>(), any::<bool>())
+            .prop_map(|(delete, size_only)| Mode::Push { delete, size_only }),
         1 => any::<bool>().prop_map(|delete| Mode::Pull { delete }),
     ]
 }
@@ -264,6 +310,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..5usize).prop_map(|after| Op::Crash { after }),
         1 => side().prop_map(|remote| Op::Vanish { remote }),
         1 => (0..EXCLUDES.len()).prop_map(|exclude| Op::Filter { exclude }),
+        1 => any::<bool>().prop_map(|on| Op::Backup { on }),
         4 => mode().prop_map(Op::Run),
     ]
 }
@@ -308,7 +355,12 @@ fn dirs(dir: &Path) -> BTreeSet<String> {
         for item in items.flatten() {
             if item.file_type().unwrap().is_dir() {
                 let path = item.path();
-                out.insert(path.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+                out.insert(
+                    path.strip_prefix(base)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
                 walk(base, &path, out);
             }
         }
@@ -351,6 +403,8 @@ struct Model {
     synced_dirs: BTreeSet<String>,
     writes: u32,
     exclude: Option<&'static str>,
+    /// Runs keep what they replace or delete (`--backup-dir BACKUP_DIR`).
+    backup: bool,
     faults: [Arc<Faults>; 2],
     crash: Arc<Crash>,
     vanish: Option<bool>,
@@ -382,6 +436,7 @@ impl Model {
             synced_dirs: BTreeSet::new(),
             writes: 0,
             exclude: None,
+            backup: false,
             faults: Default::default(),
             crash: Default::default(),
             vanish: None,
@@ -420,10 +475,14 @@ impl Model {
 
     fn options(&self, delete: bool) -> SyncOptions {
         let excludes: Vec<String> = self.exclude.iter().map(|e| e.to_string()).collect();
+        let backup_dir = self.backup.then(|| BACKUP_DIR.to_string());
         SyncOptions {
             delete,
             jobs: 2,
-            filter: ferry::filter::Filter::new(&excludes, &[]).unwrap(),
+            filter: ferry::filter::Filter::new(&excludes, &[])
+                .unwrap()
+                .hiding(backup_dir.as_deref()),
+            backup_dir,
             ..SyncOptions::default()
         }
     }
@@ -456,8 +515,12 @@ impl Model {
                     &said,
                 )
             }
-            Mode::Push { delete } => {
-                run_one_way(&l, &r, &self.options(delete), self.state.path(), &said)
+            Mode::Push { delete, size_only } => {
+                let options = SyncOptions {
+                    size_only,
+                    ..self.options(delete)
+                };
+                run_one_way(&l, &r, &options, self.state.path(), &said)
             }
             Mode::Pull { delete } => {
                 run_one_way(&r, &l, &self.options(delete), self.state.path(), &said)
@@ -527,6 +590,7 @@ impl Model {
             Op::Vanish { remote } if !self.synced.is_empty() => self.vanish = Some(remote),
             Op::Vanish { .. } => {}
             Op::Filter { exclude } => self.exclude = EXCLUDES[exclude],
+            Op::Backup { on } => self.backup = on,
             Op::Run(mode) => self.check_run(mode)?,
         }
         Ok(())
@@ -645,7 +709,7 @@ impl Model {
         survivors.extend(edits.iter());
         let (picks_a_side, one_way_to) = match mode {
             Mode::Bisync(s) => (!matches!(STRATEGIES[s], "skip" | "keep-both"), None),
-            Mode::Push { delete } => (false, Some((true, delete))),
+            Mode::Push { delete, .. } => (false, Some((true, delete))),
             Mode::Pull { delete } => (false, Some((false, delete))),
         };
         for (is_remote, this, other, other_dirs) in [
@@ -690,6 +754,8 @@ impl Model {
                         }
                     }
                 };
+                // With --backup-dir every version a run replaces or deletes is kept.
+                let may_go = may_go && !self.backup;
                 let named = outcome
                     .said
                     .iter()
@@ -730,7 +796,10 @@ impl Model {
             .chain(remote_dirs_after.iter())
             .chain(self.synced_dirs.iter())
         {
-            let now = match (local_dirs_after.contains(dir), remote_dirs_after.contains(dir)) {
+            let now = match (
+                local_dirs_after.contains(dir),
+                remote_dirs_after.contains(dir),
+            ) {
                 _ if !self.options(false).filter.examines(dir, true) => {
                     self.synced_dirs.contains(dir)
                 }

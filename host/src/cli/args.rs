@@ -134,6 +134,15 @@ pub struct RunArgs {
     /// Limit the whole run to RATE bytes per second: 500K, 1M, 2.5M (a bare number is KiB/s)
     #[arg(long, value_name = "RATE", value_parser = parse_bwlimit)]
     pub bwlimit: Option<Bandwidth>,
+
+    /// Keep the files this run would replace or delete in DIR (relative to the root of the side
+    /// they are on), at their own path; DIR is left out of the run
+    #[arg(long, value_name = "DIR", value_parser = parse_backup_dir)]
+    pub backup_dir: Option<String>,
+}
+
+fn parse_backup_dir(text: &str) -> Result<String, String> {
+    crate::relpath::backup_dir(text)
 }
 
 /// A `--bwlimit` value: bytes per second, `None` for no limit (`0`, `off`).
@@ -153,6 +162,7 @@ impl Default for RunArgs {
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
             retries: DEFAULT_RETRIES,
             bwlimit: None,
+            backup_dir: None,
         }
     }
 }
@@ -173,6 +183,10 @@ pub struct OneWayArgs {
     /// Never replace a file the destination already has; copy only new files
     #[arg(long)]
     pub ignore_existing: bool,
+
+    /// Skip files whose size is the same on both sides; read no file to compare
+    #[arg(long)]
+    pub size_only: bool,
 }
 
 /// What every sync command compares and checks, and how many workers it uses.
@@ -286,6 +300,8 @@ impl SyncArgs {
             delete: one_way.delete || one_way.delete_unmatched,
             delete_unmatched: one_way.delete_unmatched,
             ignore_existing: one_way.ignore_existing,
+            size_only: one_way.size_only,
+            backup_dir: run.backup_dir.clone(),
             dry_run: run.dry_run,
             fail_fast: run.fail_fast,
             check_xml: compare.check_xml,
@@ -294,7 +310,7 @@ impl SyncArgs {
             retries: run.retries,
             checkpoint_every: run.checkpoint_every as usize,
             max_delete: compare.max_delete.unwrap_or_default(),
-            filter: self.filters.filter()?,
+            filter: self.filters.filter()?.hiding(run.backup_dir.as_deref()),
             cancel: crate::options::Cancel::new(),
             bwlimit: run
                 .bwlimit

@@ -46,6 +46,9 @@ pub struct BisyncCommand {
     /// Not offered, but refused with the reason
     #[arg(long, hide = true)]
     pub ignore_existing: bool,
+    /// Not offered, but refused with the reason
+    #[arg(long, hide = true)]
+    pub size_only: bool,
 }
 
 impl BisyncCommand {
@@ -57,6 +60,7 @@ impl BisyncCommand {
                 delete: self.delete,
                 delete_unmatched: self.delete_unmatched,
                 ignore_existing: self.ignore_existing,
+                size_only: self.size_only,
             },
             compare: self.compare.clone(),
             filters: self.filters.clone(),
@@ -121,6 +125,9 @@ pub fn run_with(
     }
     if args.one_way.ignore_existing {
         bail!("bisync carries edits both ways, so there is no destination whose files to leave alone; --ignore-existing is for upload, download and sync");
+    }
+    if args.one_way.size_only {
+        bail!("bisync must tell which side changed, and an edit that keeps a file's size would pass unseen and be overwritten by the other side's; --size-only is for upload, download and sync");
     }
     let pair = sync::open_pair(global, local, remote, args)?;
     let (local_side, remote_side) = pair.sides();

@@ -79,7 +79,7 @@ impl<'a> Inputs<'a> {
     /// checksum, the side compared by content alone). `--force` in a one-way run needs none.
     fn hash_requests(&self, paths: &BTreeSet<&str>) -> Vec<(Which, String)> {
         let mut requests = Vec::new();
-        if self.options.force && !self.two_way {
+        if (self.options.force || self.options.size_only) && !self.two_way {
             return requests;
         }
         let both_hashable = Which::BOTH
@@ -128,6 +128,9 @@ impl<'a> Inputs<'a> {
         hashes: &Hashes,
         path: &str,
     ) -> Result<bool, String> {
+        if self.options.size_only {
+            return Ok(self.stat_changed(which, node, record));
+        }
         compare::side_changed(
             self.sides[which],
             which,
@@ -136,6 +139,17 @@ impl<'a> Inputs<'a> {
             hashes,
             path,
         )
+    }
+
+    /// Did side `which` change since `record`, told without reading it (`--size-only`): a
+    /// content side by size and mtime, a version side by its version. A touched file counts as
+    /// changed, which errs towards a conflict, never an overwrite.
+    pub fn stat_changed(&self, which: Which, node: &Node, record: &Record) -> bool {
+        let base = self.base(which, record);
+        match self.sides[which].compare {
+            CompareBy::Content => !compare::stat_unchanged(node, base),
+            CompareBy::Version => !compare::version_unchanged(node, base),
+        }
     }
 
     /// An unchanged file's record brought up to date (a touched side's new stat, a pending

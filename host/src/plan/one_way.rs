@@ -149,6 +149,9 @@ impl<'a> OneWay<'a> {
         if inputs.options.force {
             return transfer(Reason::Modified);
         }
+        if inputs.options.size_only {
+            return self.classify_by_size(path, s, d);
+        }
         let failed = |why: String| Action::Failed {
             path: path.to_string(),
             why,
@@ -189,6 +192,36 @@ impl<'a> OneWay<'a> {
             (true, false) => transfer(Reason::Modified),
             (true, true) => conflict("conflict: changed on both sides"),
             (false, true) => conflict("conflict: destination changed since last sync"),
+        }
+    }
+
+    /// `--size-only`: equal sizes are left alone (and not recorded as in step, so a later run
+    /// without the flag still compares them); different sizes are sent, unless the destination
+    /// changed since the last sync — told by its stat alone, so a touched file counts as changed:
+    /// a conflict, never an overwrite.
+    fn classify_by_size(&self, path: &str, s: &Node, d: &Node) -> Action {
+        if s.size == d.size {
+            return Action::Keep {
+                path: path.to_string(),
+                record: None,
+                unchanged_file: true,
+            };
+        }
+        let destination_changed = self
+            .inputs
+            .file_record(path)
+            .is_some_and(|base| self.inputs.stat_changed(Which::Destination, d, base));
+        if destination_changed {
+            return Action::Conflict {
+                path: path.to_string(),
+                why: "conflict: destination changed since last sync".to_string(),
+            };
+        }
+        Action::Transfer {
+            path: path.to_string(),
+            reason: Reason::Modified,
+            size: s.size,
+            to: Which::Destination,
         }
     }
 

@@ -115,7 +115,9 @@ fn absorb(
             continue;
         }
         if filter.excludes(&path, entry.kind == EntryKind::DIRECTORY) {
-            if matches!(entry.kind, EntryKind::DIRECTORY | EntryKind::FILE) {
+            // The backup directory is not "unmatched": --delete-unmatched never reaches it.
+            if matches!(entry.kind, EntryKind::DIRECTORY | EntryKind::FILE) && !filter.hides(&path)
+            {
                 tree.unmatched
                     .push((path, entry.kind == EntryKind::DIRECTORY));
             }

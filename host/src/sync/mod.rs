@@ -77,6 +77,17 @@ pub fn run_one_way(
     state_dir: &Path,
     reporter: &dyn Reporter,
 ) -> Result<Summary> {
+    if options.size_only && !crate::plan::compare::sizes_comparable(source, destination) {
+        let approximate = if source.can(ferry_plugin_api::Capabilities::APPROXIMATE_SIZES) {
+            source
+        } else {
+            destination
+        };
+        bail!(
+            "--size-only cannot compare files here: {} lists sizes that differ from the bytes a copy sends (a server that re-serialises what it stores)",
+            approximate.backend.label()
+        );
+    }
     let pair = RunPair {
         sides: Pair::new(source, destination),
         two_way: false,

@@ -15,7 +15,6 @@ impl Run<'_, '_> {
     /// Removes a file or a whole directory tree in the way of a resolved conflict (or left out by
     /// the filters, with `--delete-unmatched`). Every file that goes is reported and counted.
     pub(super) fn clear(&self, path: &str, on: Which, dir: bool) {
-        let backend = self.executor.side(on).backend;
         let files = if dir {
             self.files_in(on, path)
         } else {
@@ -23,9 +22,9 @@ impl Run<'_, '_> {
         };
         let result = self.unless_dry(|| {
             if dir {
-                backend.rmdir(path, true)
+                self.remove_tree(on, path, &files)
             } else {
-                backend.delete(path)
+                self.remove_file(on, path)
             }
         });
         match result {

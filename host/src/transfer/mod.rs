@@ -5,6 +5,7 @@
 //! at once; `--fail-fast` and Ctrl-C stop the pool from taking new work, and the state is
 //! compacted whatever happened.
 //!
+//! - `backup`: `--backup-dir`, the old version kept before a replacement or deletion;
 //! - `copy`: one file between two backends, hashed and counted, with retries;
 //! - `commit`: committing a copy only over the destination version the plan expected;
 //! - `conflicts`: the steps of settled bisync conflicts (clear, keep both);
@@ -12,6 +13,7 @@
 //! - `resume`: a source read that picks up where a cut connection stopped;
 //! - `settle`: a closer look at a version listed too coarsely, before it is replaced or deleted.
 
+mod backup;
 pub mod bwlimit;
 mod commit;
 mod conflicts;
@@ -468,6 +470,10 @@ impl Run<'_, '_> {
                 }
             },
         };
+        if let Err(error) = self.back_up_before_replacing(to, path) {
+            self.fail(path, &error);
+            return false;
+        }
         match self.copy_committed(to, path, &node) {
             Ok(commit::Committed::DestinationChanged) => {
                 self.report(Event::Conflict {

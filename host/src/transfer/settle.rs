@@ -81,7 +81,7 @@ impl Run<'_, '_> {
         if !self.settled(on, path)? {
             return Ok(false);
         }
-        self.executor.side(on).backend.delete(path)?;
+        self.remove_file(on, path)?;
         Ok(true)
     }
 
