@@ -2,7 +2,8 @@
 # Installs the servers the integration suites start on 127.0.0.1: pure-ftpd (Debian), vsftpd and
 # ProFTPD (Debian; they conflict with pure-ftpd, so their packages are only unpacked under
 # target/, with the shared libraries ProFTPD links installed from apt) and pyftpdlib (PyPI, with pyOpenSSL for its TLS handler), and exist-shell (PyPI), the third-party
-# eXist client that checks ferry's eXist test server. Idempotent: quick when all is present.
+# eXist client that checks ferry's eXist test server; and zsh and fish (Debian), which run ferry's
+# completion scripts in the CLI tests. Idempotent: quick when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 servers=target/test-servers
@@ -11,6 +12,8 @@ mkdir -p "$servers"
 need_apt=()
 command -v pure-ftpd >/dev/null || need_apt+=(pure-ftpd)
 command -v openssl >/dev/null || need_apt+=(openssl)
+command -v zsh >/dev/null || need_apt+=(zsh)
+command -v fish >/dev/null || need_apt+=(fish)
 if ((${#need_apt[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq

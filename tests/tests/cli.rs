@@ -422,6 +422,102 @@ fn json_objects_carry_the_schema_and_a_fatal_error_is_one_of_them() {
     assert!(run.stderr.starts_with("ferry: error: "), "{}", run.stderr);
 }
 
+/// Runs `script` in `shell` (`zsh -f -c` / `fish -c`) with the pair's config and this build's
+/// ferry first on the PATH; its stdout.
+fn in_shell(pair: &Pair, shell: &str, script: &str) -> String {
+    let ferry_dir = ferry_tests::ferry_bin().parent().unwrap().to_path_buf();
+    let mut command = std::process::Command::new(shell);
+    if shell == "zsh" {
+        command.arg("-f");
+    }
+    let output = command
+        .arg("-c")
+        .arg(script)
+        .env("XDG_CONFIG_HOME", pair.root.path().join("config"))
+        .env(
+            "PATH",
+            format!("{}:{}", ferry_dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .output()
+        .unwrap_or_else(|e| panic!("{shell}: {e} (scripts/install-test-servers.sh installs it)"));
+    assert!(
+        output.status.success(),
+        "{shell}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn pair_with_remotes() -> Pair {
+    let pair = Pair::new();
+    pair.configure(
+        "[remotes.web]\nurl = \"ftp://h.example/\"\n[remotes.backup]\nurl = \"file:///tmp\"\n",
+    );
+    pair
+}
+
+/// Fish completes the remotes (`NAME:`) where a target goes and the bare names after `remote
+/// show`, through fish's own `complete -C`, files still offered.
+#[test]
+fn fish_completion_offers_remote_names() {
+    let pair = pair_with_remotes();
+    let script = pair.root.path().join("ferry.fish");
+    std::fs::write(&script, stdout(&ferry(&["completions", "fish"]))).unwrap();
+    let complete = |line: &str| {
+        in_shell(
+            &pair,
+            "fish",
+            &format!("source {}; complete -C '{line}'", script.display()),
+        )
+    };
+    assert_eq!(complete("ferry sync we"), "web:\tremote\n");
+    assert_eq!(
+        complete("ferry remote show "),
+        "backup\tremote\nweb\tremote\n"
+    );
+    let files = complete(&format!("ferry bisync {}/", pair.root.path().display()));
+    assert!(files.contains("ferry.fish"), "{files}");
+    assert!(!files.contains("web:"), "{files}");
+}
+
+/// Zsh: the wrapper around clap's `_ferry` adds the remotes. zsh's completion system cannot run
+/// without a terminal, so `compadd` and clap's own `_ferry` are stood in for; what runs is
+/// the wrapper as the script defines it, on the words zsh would give it.
+#[test]
+fn zsh_completion_offers_remote_names() {
+    let pair = pair_with_remotes();
+    let script = pair.root.path().join("_ferry");
+    std::fs::write(&script, stdout(&ferry(&["completions", "zsh"]))).unwrap();
+    let complete = |words: &[&str]| {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        in_shell(
+            &pair,
+            "zsh",
+            &format!(
+                "compdef() {{ :; }}; source {}; _ferry() {{ :; }}; compadd() {{ print -r -- \"$*\"; }}; \
+                 words=({}); CURRENT={}; PREFIX={}; _ferry_with_remotes",
+                script.display(),
+                quoted.join(" "),
+                words.len(),
+                quoted.last().unwrap()
+            ),
+        )
+    };
+    assert_eq!(complete(&["ferry", "sync", "we"]), "-S  -- backup: web:\n");
+    assert_eq!(
+        complete(&["ferry", "remote", "show", ""]),
+        "-- backup web\n"
+    );
+    assert_eq!(complete(&["ferry", "sync", "./"]), "");
+    assert_eq!(
+        complete(&["ferry", ""]),
+        "",
+        "no remote where a command goes"
+    );
+    // The script still parses as a whole, autoloaded or sourced.
+    in_shell(&pair, "zsh", &format!("zsh -n {}", script.display()));
+}
+
 /// Bash completion offers the configured remotes (`NAME:`) where a target goes, read when
 /// completing, so a remote added later is offered at once.
 #[test]

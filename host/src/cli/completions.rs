@@ -42,14 +42,73 @@ complete -F _ferry_with_remotes -o nosort -o bashdefault -o default ferry 2>/dev
     || complete -F _ferry_with_remotes -o bashdefault -o default ferry
 "#;
 
+/// Zsh: the same, in a wrapper that runs clap's `_ferry` first and then adds the remotes, with
+/// the words as they were before `_ferry` narrowed them to the subcommand's; also the bare names
+/// after `ferry remote show|remove|set-password`. It replaces the dispatch at the end of clap's
+/// script, so it works both sourced and autoloaded from `fpath`.
+const ZSH_REMOTES: &str = r#"
+_ferry_with_remotes() {
+    local -a before=("${words[@]}")
+    local at=$CURRENT prefix=$PREFIX
+    _ferry "$@"
+    local -a remotes=(${(f)"$(ferry remote list --names 2>/dev/null)"})
+    (( ${#remotes} )) || return 0
+    case ${before[2]} in
+        sync|upload|download|bisync|check|ls)
+            if (( at > 2 )) && [[ $prefix != -* && $prefix != */* ]]; then
+                compadd -S '' -- ${^remotes}:
+            fi ;;
+        remote)
+            if (( at == 4 )) && [[ ${before[3]} == (show|remove|set-password) ]]; then
+                compadd -- $remotes
+            fi ;;
+    esac
+    return 0
+}
+
+if [ "$funcstack[1]" = "_ferry" ]; then
+    _ferry_with_remotes "$@"
+else
+    compdef _ferry_with_remotes ferry
+fi
+"#;
+
+/// The end of clap's zsh script, replaced by [`ZSH_REMOTES`].
+const ZSH_DISPATCH: &str = r#"
+if [ "$funcstack[1]" = "_ferry" ]; then
+    _ferry "$@"
+else
+    compdef _ferry ferry
+fi
+"#;
+
+/// Fish: the remotes (`NAME:`) as arguments of the commands that take targets, and the bare
+/// names after `ferry remote show|remove|set-password`; files are still offered.
+const FISH_REMOTES: &str = r#"
+function __ferry_remotes
+    ferry remote list --names 2>/dev/null
+end
+complete -c ferry -n "__fish_seen_subcommand_from sync upload download bisync check ls" -a "(__ferry_remotes | string replace -r '\$' ':')" -d remote
+complete -c ferry -n "__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from show remove set-password" -f -a "(__ferry_remotes)" -d remote
+"#;
+
 /// Prints the completion script for a shell.
 pub fn completions(args: &CompletionsArgs) -> Result<ExitCode> {
     let mut command = Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut command, "ferry", &mut out);
-    if args.shell == Shell::Bash {
-        out.extend_from_slice(BASH_REMOTES.as_bytes());
-    }
+    let out = match args.shell {
+        Shell::Bash => [out, BASH_REMOTES.as_bytes().to_vec()].concat(),
+        Shell::Zsh => {
+            let script = String::from_utf8(out).context("clap's zsh script")?;
+            let body = script
+                .strip_suffix(ZSH_DISPATCH)
+                .context("clap's zsh script no longer ends in its usual dispatch")?;
+            format!("{body}{ZSH_REMOTES}").into_bytes()
+        }
+        Shell::Fish => [out, FISH_REMOTES.as_bytes().to_vec()].concat(),
+        _ => out,
+    };
     std::io::stdout().lock().write_all(&out)?;
     Ok(ExitCode::SUCCESS)
 }
