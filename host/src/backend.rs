@@ -36,6 +36,24 @@ impl Backend {
         options: &toml::Table,
         label: &str,
     ) -> Result<Self, BackendError> {
+        // Only declared keys reach the plugin: a typo is named here, with what the backend
+        // takes, whatever the plugin's own parser would have said.
+        let declared: Vec<&str> = plugin
+            .info
+            .options
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect();
+        if let Some(key) = options.keys().find(|k| !declared.contains(&k.as_str())) {
+            return Err(BackendError::new(
+                ErrorKind::INVALID_CONFIG,
+                format!(
+                    "`{key}` is not an option of the {} backend; it takes: {}",
+                    plugin.name(),
+                    declared.join(", ")
+                ),
+            ));
+        }
         let options_toml = toml::to_string(options).map_err(|e| {
             BackendError::new(
                 ErrorKind::INVALID_CONFIG,

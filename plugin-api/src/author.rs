@@ -259,6 +259,10 @@ fn install_quiet_panic_hook() {
                 Some(at) => format!("{message} (at {}:{})", at.file(), at.line()),
                 None => message,
             };
+            if cfg!(panic = "abort") {
+                // Nothing will catch it: say what happened before the process ends.
+                eprintln!("ferry: error: a plugin built with panic = \"abort\" panicked, which ends ferry: {text}");
+            }
             LAST_PANIC.with(|p| *p.borrow_mut() = Some(text));
         }));
     });
@@ -274,9 +278,23 @@ fn panic_payload_text(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// The panic strategy this crate graph is built with: the plugin's, since plugin-api is compiled
+/// into it.
+const PANIC_STRATEGY: &str = if cfg!(panic = "abort") {
+    "abort"
+} else {
+    "unwind"
+};
+
 extern "C" fn info_shim<P: Plugin>() -> PluginInfo {
     match guard("info", "", || Ok(P::info())) {
-        RResult::ROk(info) => info,
+        RResult::ROk(mut info) => {
+            info.extra.push(abi_stable::std_types::Tuple2(
+                crate::loader::PANIC_STRATEGY_KEY.into(),
+                PANIC_STRATEGY.into(),
+            ));
+            info
+        }
         // A plugin that cannot even describe itself is reported as nameless; the host refuses
         // it because the name does not match the file name.
         RResult::RErr(error) => PluginInfo {
@@ -323,9 +341,17 @@ pub fn root_module<P: Plugin>() -> PluginModuleRef {
 /// root of a `cdylib`, where `MyPlugin` implements [`author::Plugin`](crate::author::Plugin).
 /// This is what abi_stable's `#[export_root_module]` generates, spelled out so that plugin crates
 /// need no direct abi_stable dependency.
+///
+/// A plugin must unwind on panic (Cargo's default): ferry turns a panic inside a plugin into an
+/// error of that one operation, which `panic = "abort"` makes impossible. The macro refuses to
+/// compile under `panic = "abort"`, and the loader refuses a library built that way.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty) => {
+        #[cfg(panic = "abort")]
+        compile_error!(
+            "ferry plugins must be built with panic = \"unwind\" (Cargo's default): ferry turns a panic in a plugin into an error of one operation, and under panic = \"abort\" it would end ferry instead. Remove `panic = \"abort\"` from this crate's profile."
+        );
         #[doc(hidden)]
         #[export_name = "_1as_0lib_1header_0root_bmodule_bloader"]
         pub static FERRY_PLUGIN_LIB_HEADER: $crate::abi_stable::library::LibHeader = {

@@ -51,8 +51,9 @@ impl std::fmt::Debug for EntryKind {
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug, PartialEq)]
 pub struct Entry {
-    /// The last path component; never empty, never `.` or `..`, never containing `/` or NUL
-    /// (hosts refuse entries that break this).
+    /// The last path component: in a listing never empty, never `.` or `..`, never containing
+    /// `/` or NUL (hosts refuse entries that break this). `stat("")`, the root, answers an
+    /// empty name.
     pub name: RString,
     /// File, directory, symlink or other.
     pub kind: EntryKind,

@@ -27,7 +27,9 @@ mod root;
 pub mod author;
 pub mod conformance;
 pub mod io;
+pub mod loader;
 pub mod location;
+pub mod options;
 pub mod temp_name;
 pub mod time;
 

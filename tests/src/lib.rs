@@ -112,6 +112,14 @@ pub fn build_fixture_plugin(name: &str, variant: ApiVariant) -> PathBuf {
     let work = build_dir().join("fixture-src").join(name);
     let api = work.join("plugin-api");
     let plugin = work.join("plugin");
+    // Fresh copies: a file moved or deleted in the repository must not linger here.
+    for stale in [
+        api.join("src"),
+        plugin.join("src"),
+        work.join("examples/mem-plugin/src"),
+    ] {
+        let _ = std::fs::remove_dir_all(stale);
+    }
     copy_dir(&root.join("plugin-api/src"), &api.join("src"));
     copy_dir(
         &root.join("tests/fixtures/testkit-plugin/src"),
@@ -508,4 +516,22 @@ pub fn ancestors(path: &str) -> impl Iterator<Item = &str> {
         at = parent;
         Some(parent)
     })
+}
+
+/// `cargo check` of the testkit fixture (as built by [`build_fixture_plugin`] for `name`) with
+/// `panic = "abort"`: what an author who sets it sees.
+pub fn check_fixture_plugin_with_panic_abort(name: &str) -> Output {
+    let _serial = fixture_lock();
+    let manifest = build_dir()
+        .join("fixture-src")
+        .join(name)
+        .join("plugin/Cargo.toml");
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["check", "--offline", "--quiet", "--manifest-path"])
+        .arg(manifest)
+        .env("CARGO_TARGET_DIR", build_dir().join("fixture-abort-target"))
+        .env("CARGO_PROFILE_DEV_PANIC", "abort")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("run cargo")
 }

@@ -1,24 +1,15 @@
-//! The plugin-api conformance suite against real plugin libraries loaded by the host, and proof
-//! that the suite can fail: deliberately broken backends each fail the check written for them.
+//! The plugin-api conformance suite against real plugin libraries loaded through ferry's loader
+//! (`conformance::check_library`, what `ferry plugins check` runs), and proof that the suite can
+//! fail: deliberately broken backends each fail the check written for them.
 
 use std::io::Read;
 
-use ferry::{
-    backend::Backend,
-    plugins::{Registry, SearchPath},
-};
 use ferry_backend_local::LocalBackend;
 use ferry_plugin_api::{
     author::{backend_box, BackendImpl},
-    conformance, BackendError, Capabilities, Entry, Listing,
+    conformance, library_file_name, BackendError, Capabilities, Entry, Listing,
 };
 use ferry_tests::*;
-
-fn open(registry: &Registry, name: &str, location: &str) -> Backend {
-    let mut options = toml::Table::new();
-    options.insert("location".into(), location.into());
-    Backend::open(registry.get(name).unwrap(), &options, name).unwrap()
-}
 
 /// The conformance hook that makes symlinks in a local directory tree.
 fn symlinks_in(root: &std::path::Path) -> conformance::SymlinkMaker {
@@ -28,17 +19,28 @@ fn symlinks_in(root: &std::path::Path) -> conformance::SymlinkMaker {
     }))
 }
 
+/// The options table `open` gets: only `location`.
+fn at(location: &str) -> String {
+    let mut options = toml::Table::new();
+    options.insert("location".into(), location.into());
+    options.to_string()
+}
+
 #[test]
 fn the_local_plugin_library_passes() {
     let dir = tempfile::tempdir().unwrap();
-    let registry = Registry::new(SearchPath::only([workspace_plugin_dir()]));
-    let backend = open(&registry, "local", dir.path().to_str().unwrap());
     let options = conformance::Options {
         make_symlink: Some(symlinks_in(dir.path())),
         ..Default::default()
     };
-    let report = conformance::run(backend.as_box(), &options);
+    let library = workspace_plugin_dir().join(library_file_name("local"));
+    let report = conformance::check_library(&library, &at(dir.path().to_str().unwrap()), &options);
     report.assert_ok();
+    assert!(report.passed("refuses-an-undeclared-option"), "{report}");
+    assert!(
+        report.passed("declared-capabilities-are-implemented"),
+        "{report}"
+    );
     assert!(report.passed("nothing-is-written-through-a-symlink"));
     let skipped: Vec<_> = report
         .checks
@@ -55,12 +57,10 @@ fn the_local_plugin_library_passes() {
 
 #[test]
 fn the_testkit_fixture_plugin_passes() {
-    let registry = Registry::new(SearchPath::only([build_fixture_plugin(
-        "testkit",
-        ApiVariant::Same,
-    )]));
-    let backend = open(&registry, "testkit", "mem://");
-    conformance::run(backend.as_box(), &conformance::Options::default()).assert_ok();
+    let library =
+        build_fixture_plugin("testkit", ApiVariant::Same).join(library_file_name("testkit"));
+    conformance::check_library(&library, &at("mem://"), &conformance::Options::default())
+        .assert_ok();
 }
 
 /// The local backend with one deliberate contract violation.
@@ -77,11 +77,16 @@ enum Flaw {
     WriteIgnoresSize,
     MkdirNotIdempotent,
     WritesThroughSymlinks,
+    /// Declares CHECKSUM_SHA256 but keeps the default `checksum` (UNSUPPORTED).
+    HollowChecksum,
 }
 
 impl BackendImpl for Broken {
     fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
+        match self.flaw {
+            Flaw::HollowChecksum => self.inner.capabilities() | Capabilities::CHECKSUM_SHA256,
+            _ => self.inner.capabilities(),
+        }
     }
     fn list(&self, dir: &str) -> Result<Listing, BackendError> {
         match self.inner.list(dir) {
@@ -153,6 +158,10 @@ impl BackendImpl for Broken {
 #[test]
 fn each_deliberately_broken_backend_fails_its_check() {
     let cases = [
+        (
+            Flaw::HollowChecksum,
+            "declared-capabilities-are-implemented",
+        ),
         (Flaw::ListMissingIsEmpty, "missing-paths-are-not-found"),
         (Flaw::DeleteMissingFails, "delete-and-delete-missing"),
         (Flaw::WriteIgnoresSize, "size-mismatch-commits-nothing"),

@@ -1,12 +1,8 @@
 //! The out-of-tree example plugin (examples/mem-plugin): built outside ferry's workspace against
 //! ferry-plugin-api alone, dropped into a `--plugin-dir`, listed by `ferry plugins`, used for a
-//! sync and by `--backend`, and passing the conformance suite through the real loader.
+//! sync and by `--backend`, and passing the conformance suite through the real loader (`ferry plugins check`).
 
-use ferry::{
-    backend::Backend,
-    plugins::{Registry, SearchPath},
-};
-use ferry_plugin_api::conformance;
+use ferry_plugin_api::library_file_name;
 use ferry_tests::*;
 
 #[test]
@@ -54,9 +50,18 @@ fn a_plugin_built_outside_the_workspace_works() {
     ]);
     assert_eq!((ls.code, ls.stdout.as_str()), (0, ""), "{}", ls.stderr);
 
-    let registry = Registry::new(SearchPath::only([plugins.path().to_path_buf()]));
-    let mut options = toml::Table::new();
-    options.insert("location".into(), "mem://conformance".into());
-    let backend = Backend::open(registry.get("mem").unwrap(), &options, "mem").unwrap();
-    conformance::run(backend.as_box(), &conformance::Options::default()).assert_ok();
+    // Through ferry's loader, as `ferry plugins check` runs it.
+    let check = pair.ferry(&[
+        "plugins",
+        "check",
+        plugins
+            .path()
+            .join(library_file_name("mem"))
+            .to_str()
+            .unwrap(),
+        "--option",
+        "location=mem://conformance",
+    ]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+    assert!(check.stdout.contains(" 0 failed"), "{}", check.stdout);
 }

@@ -31,7 +31,8 @@ fn the_exist_plugin_passes_conformance() {
         large_file_size: 64 * 1024 * 1024 + 4097,
         ..conformance::Options::default()
     };
-    let report = conformance::run(backend.as_box(), &options);
+    let library = workspace_plugin_dir().join(ferry_plugin_api::library_file_name("exist"));
+    let report = conformance::check_library(&library, &server.options("").to_string(), &options);
     report.assert_ok();
     for check in [
         "large-file-streamed",

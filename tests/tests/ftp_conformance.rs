@@ -19,8 +19,12 @@ fn open(
 }
 
 fn passes(server: &FtpServer, plugin: &str) -> conformance::Report {
-    let backend = open(server, plugin, server.options("")).unwrap();
-    let report = conformance::run(backend.as_box(), &conformance::Options::default());
+    let library = workspace_plugin_dir().join(ferry_plugin_api::library_file_name(plugin));
+    let report = conformance::check_library(
+        &library,
+        &server.options("").to_string(),
+        &conformance::Options::default(),
+    );
     report.assert_ok();
     assert!(
         report.passed("large-file-streamed")

@@ -8,6 +8,7 @@ mod bisync;
 mod check;
 mod completions;
 mod ls;
+mod plugin_check;
 mod plugins;
 mod remote;
 mod run;

@@ -1,5 +1,5 @@
 //! `ferry plugins` (every plugin found, with broken ones and why) and `ferry plugins info NAME`
-//! (one plugin's options).
+//! (one plugin's options); `ferry plugins check` is in [`super::plugin_check`].
 
 use std::process::ExitCode;
 
@@ -24,6 +24,8 @@ pub enum PluginsAction {
         /// The backend name, e.g. `local`
         name: String,
     },
+    /// Load a plugin library as ferry does, open it, and run the conformance suite on it
+    Check(super::plugin_check::CheckArgs),
 }
 
 /// Runs `ferry plugins [info NAME]`.
@@ -35,6 +37,7 @@ pub fn run(global: &GlobalArgs, args: &PluginsArgs) -> Result<ExitCode> {
             crate::outln!("{}", describe(&plugin).trim_end());
             Ok(ExitCode::SUCCESS)
         }
+        Some(PluginsAction::Check(args)) => super::plugin_check::run(args),
         None => {
             let (plugins, broken) = registry.load_all();
             let rows: Vec<[String; 4]> = plugins

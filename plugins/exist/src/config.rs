@@ -149,6 +149,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_declared_options_are_the_parsed_ones() {
+        ferry_plugin_api::options::check_specs::<ExistConfig>(&option_specs()).unwrap();
+    }
+
+    #[test]
     fn url_forms() {
         let e = Endpoint::parse(
             "exist://admin@127.0.0.1:8080/db/my%20reports/",

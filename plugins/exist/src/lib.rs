@@ -69,12 +69,7 @@ impl Plugin for ExistPlugin {
     }
 
     fn open(options_toml: &str, host: HostBox) -> Result<Self::Backend, BackendError> {
-        let config: config::ExistConfig = toml::from_str(options_toml).map_err(|e| {
-            BackendError::new(
-                ferry_plugin_api::ErrorKind::INVALID_CONFIG,
-                format!("exist options: {}", e.message()),
-            )
-        })?;
+        let config: config::ExistConfig = ferry_plugin_api::options::parse("exist", options_toml)?;
         ExistBackend::open(config, host)
     }
 }

@@ -175,8 +175,7 @@ impl FtpUrl {
 impl FtpConfig {
     /// Parses and validates the options; `tls` says whether this plugin speaks FTPS.
     pub fn parse(options_toml: &str, tls: bool) -> Result<(Self, FtpUrl), BackendError> {
-        let config: FtpConfig = toml::from_str(options_toml)
-            .map_err(|e| config_error(format!("ftp backend options: {}", e.message())))?;
+        let config: FtpConfig = ferry_plugin_api::options::parse("ftp", options_toml)?;
         let url = FtpUrl::parse(&config.location)?;
         match (tls, url.security) {
             (false, Security::Plain) | (true, Security::ExplicitTls | Security::ImplicitTls) => {}
@@ -239,6 +238,23 @@ pub fn redacted(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_declared_options_are_the_parsed_ones() {
+        use ferry_plugin_api::options::{check_specs, field_names};
+        check_specs::<FtpConfig>(&option_specs(true)).unwrap();
+        // Plain FTP parses the TLS options only to refuse them with a reason.
+        let plain: Vec<String> = option_specs(false)
+            .iter()
+            .map(|s| s.name.to_string())
+            .collect();
+        let refused: Vec<&str> = field_names::<FtpConfig>()
+            .iter()
+            .copied()
+            .filter(|f| !plain.iter().any(|p| p == f))
+            .collect();
+        assert_eq!(refused, ["ca_file", "fingerprint", "insecure", "tls13"]);
+    }
 
     #[test]
     fn urls() {

@@ -23,12 +23,7 @@ fn default_true() -> bool {
 impl LocalConfig {
     /// Parses and validates the options table.
     pub fn parse(options_toml: &str) -> Result<Self, BackendError> {
-        let config: LocalConfig = toml::from_str(options_toml).map_err(|e| {
-            BackendError::new(
-                ErrorKind::INVALID_CONFIG,
-                format!("local backend options: {}", e.message()),
-            )
-        })?;
+        let config: LocalConfig = ferry_plugin_api::options::parse("local", options_toml)?;
         config.root()?;
         Ok(config)
     }
@@ -57,6 +52,13 @@ impl LocalConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_declared_options_are_the_parsed_ones() {
+        use ferry_plugin_api::author::Plugin;
+        let specs = crate::LocalPlugin::info().options;
+        ferry_plugin_api::options::check_specs::<LocalConfig>(&specs).unwrap();
+    }
 
     #[test]
     fn paths_and_file_urls() {

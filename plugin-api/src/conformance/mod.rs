@@ -8,7 +8,17 @@
 //! ```
 //!
 //! Every check works in its own directory below [`Options::base`] and cleans up after itself.
-//! Checks of optional operations run only when the backend declares the capability.
+//! Checks of optional operations run only when the backend declares the capability, and one
+//! check makes sure each declared capability is really there.
+//!
+//! [`check_library`] runs it all on a built plugin library through ferry's own loader, as
+//! `ferry plugins check PATH` does: the file name, the export, the ABI, the panic strategy,
+//! the handling of options, then every check below through the ABI.
+
+mod capabilities;
+mod library;
+
+pub use library::{check_library, library_check_names};
 
 use std::{
     fmt,
@@ -40,6 +50,9 @@ pub struct Options {
     /// one: the harness knows where the storage is (a directory, a server's files). Without it
     /// those checks do not apply.
     pub make_symlink: Option<SymlinkMaker>,
+    /// Run only the checks of these names (all when empty); the others are reported as not
+    /// applied.
+    pub only: Vec<String>,
 }
 
 /// `make_symlink(link, target)`: creates `link`, a path inside the backend, as a symlink to the
@@ -63,6 +76,7 @@ impl Default for Options {
             large_file_size: 64 * 1024 * 1024 + 1,
             skip: Vec::new(),
             make_symlink: None,
+            only: Vec::new(),
         }
     }
 }
@@ -130,6 +144,11 @@ const CHECKS: &[(&str, Capabilities, CheckFn)] = &[
         "required-capabilities",
         Capabilities::NONE,
         required_capabilities,
+    ),
+    (
+        "declared-capabilities-are-implemented",
+        Capabilities::NONE,
+        capabilities::declared_capabilities_answer,
     ),
     ("stat-root-is-directory", Capabilities::STAT, stat_root),
     (
@@ -225,7 +244,9 @@ pub fn run(backend: &BackendBox, options: &Options) -> Report {
     let mut report = Report::default();
     for (name, needs, check) in CHECKS {
         let needs_symlinks = *name == "nothing-is-written-through-a-symlink";
+        let left_out = !options.only.is_empty() && !options.only.iter().any(|o| o == name);
         let outcome = if options.skip.iter().any(|s| s == name)
+            || left_out
             || !caps.contains(*needs)
             || (needs_symlinks && options.make_symlink.is_none())
         {
