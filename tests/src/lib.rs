@@ -343,6 +343,7 @@ impl Pair {
         command
             .env("XDG_STATE_HOME", self.root.path().join("state"))
             .env("XDG_CONFIG_HOME", self.root.path().join("config"))
+            .env("XDG_CACHE_HOME", self.root.path().join("cache"))
             .env_remove("FERRY_PASSWORD");
         command
     }

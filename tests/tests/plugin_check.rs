@@ -158,3 +158,110 @@ fn export_plugin_refuses_to_compile_under_panic_abort() {
         "{errors}"
     );
 }
+
+/// The `loaded the NAME plugin` lines of a `-vv` run.
+fn loaded(run: &Run) -> Vec<String> {
+    run.stderr
+        .lines()
+        .filter_map(|l| l.split("loaded the ").nth(1))
+        .filter_map(|l| l.split(' ').next())
+        .map(String::from)
+        .collect()
+}
+
+/// A scheme goes to the first plugin declaring it in search-path order (a `--plugin-dir` over
+/// the installed ones), `ferry plugins` names every scheme two plugins declare, `-v` names the
+/// plugin a target uses, and the registry cache makes a command load only that plugin.
+#[test]
+fn schemes_go_to_the_first_plugin_and_the_cache_spares_loading_the_others() {
+    let fixture = build_fixture_plugin("testkit", ApiVariant::Same);
+    let pair = Pair::new();
+    let dir = pair.root.path().join("plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["exist", "ftp", "ftps", "local"] {
+        let file = library_file_name(name);
+        std::fs::copy(workspace_plugin_dir().join(&file), dir.join(&file)).unwrap();
+    }
+    let testkit = dir.join(library_file_name("testkit"));
+    std::fs::copy(fixture.join(library_file_name("testkit")), &testkit).unwrap();
+    let plugin_dir = dir.to_str().unwrap();
+    let run = |args: &[&str]| {
+        Run::from(
+            pair.command(&[&["--plugin-dir", plugin_dir], args].concat())
+                .output()
+                .unwrap(),
+        )
+    };
+
+    // Cold: every plugin before the one that declares `testkitmem` is loaded to learn its schemes.
+    let cold = run(&["-vv", "ls", "testkitmem://x"]);
+    assert_eq!(cold.code, 0, "{}", cold.stderr);
+    assert_eq!(loaded(&cold), ["exist", "ftp", "ftps", "local", "testkit"]);
+    assert!(
+        cold.stderr.contains(&format!(
+            "ferry: info: testkitmem://x: the testkit plugin ({})",
+            testkit.display()
+        )),
+        "{}",
+        cold.stderr
+    );
+    // Warm: only the plugin used.
+    let warm = run(&["-vv", "ls", "testkitmem://x"]);
+    assert_eq!(loaded(&warm), ["testkit"], "{}", warm.stderr);
+    // A changed file is looked at again.
+    let local = dir.join(library_file_name("local"));
+    let file = std::fs::File::options().write(true).open(&local).unwrap();
+    file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
+    drop(file);
+    let touched = run(&["-vv", "ls", "testkitmem://x"]);
+    assert_eq!(loaded(&touched), ["local", "testkit"], "{}", touched.stderr);
+
+    // A plugin earlier on the search path wins a scheme another declares too, and `ferry
+    // plugins` says so.
+    let high = pair.root.path().join("high");
+    std::fs::create_dir_all(&high).unwrap();
+    std::fs::copy(&testkit, high.join(library_file_name("testkit"))).unwrap();
+    std::fs::remove_file(&testkit).unwrap();
+    let claim = |args: &[&str]| {
+        Run::from(
+            pair.command(
+                &[
+                    &[
+                        "--plugin-dir",
+                        high.to_str().unwrap(),
+                        "--plugin-dir",
+                        plugin_dir,
+                    ],
+                    args,
+                ]
+                .concat(),
+            )
+            .env("FERRY_TESTKIT_SCHEMES", "exist+https")
+            .env("XDG_CACHE_HOME", pair.root.path().join("cache2"))
+            .output()
+            .unwrap(),
+        )
+    };
+    let used = claim(&["-v", "ls", "exist+https://127.0.0.1:9/db"]);
+    assert_eq!(
+        used.code, 0,
+        "the in-memory testkit answered, not eXist: {}",
+        used.stderr
+    );
+    assert!(
+        used.stderr.contains("the testkit plugin"),
+        "{}",
+        used.stderr
+    );
+    let listing = claim(&["plugins"]);
+    assert!(
+        listing.stdout.contains(&format!(
+            "schemes declared by more than one plugin (the first is used):\n  exist+https://  testkit ({}), then exist ({})",
+            high.join(library_file_name("testkit")).display(),
+            dir.join(library_file_name("exist")).display()
+        )),
+        "{}",
+        listing.stdout
+    );
+}

@@ -78,7 +78,10 @@ impl ColorChoice {
 impl GlobalArgs {
     /// The plugin registry for this command line.
     pub fn registry(&self) -> Registry {
-        Registry::new(SearchPath::from_environment(&self.plugin_dirs))
+        Registry::with_cache(
+            SearchPath::from_environment(&self.plugin_dirs),
+            crate::plugins::cache::RegistryCache::open(),
+        )
     }
 
     /// The configuration file (named remotes).

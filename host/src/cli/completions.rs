@@ -197,6 +197,7 @@ fn shared_sections(page: &str) -> clap_mangen::roff::Roff {
             ("XDG_CONFIG_HOME", "Where config/ferry/config.toml is (default ~/.config)."),
             ("XDG_STATE_HOME", "Where the sync states are kept (default ~/.local/state)."),
             ("XDG_DATA_HOME", "Where user-installed plugins are searched (default ~/.local/share)."),
+            ("XDG_CACHE_HOME", "Where the plugin registry cache is kept (default ~/.cache)."),
             ("NETRC", "The netrc file to read instead of ~/.netrc."),
             ("NO_COLOR", "When set and not empty, --color auto does not colour."),
         ],
@@ -224,6 +225,10 @@ fn shared_sections(page: &str) -> clap_mangen::roff::Roff {
             (
                 "~/.local/share/ferry/plugins-EPOCH/",
                 "Backend plugins installed for the user.",
+            ),
+            (
+                "~/.cache/ferry/plugins-EPOCH.json",
+                "What each plugin library serves, so a command loads only the plugin it uses; safe to delete.",
             ),
         ],
     );

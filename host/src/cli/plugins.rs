@@ -71,10 +71,35 @@ pub fn run(global: &GlobalArgs, args: &PluginsArgs) -> Result<ExitCode> {
                 for error in &broken {
                     crate::outln!("  {error}");
                     if global.verbose > 0 && !error.detail.is_empty() {
-                        for line in error.detail.lines() {
+                        // abi_stable's layout reports run to thousands of lines; the start
+                        // names the types compared, -vv shows it all.
+                        let limit = if global.verbose > 1 {
+                            usize::MAX
+                        } else {
+                            DETAIL_LINES
+                        };
+                        let lines: Vec<&str> = error.detail.lines().collect();
+                        for line in lines.iter().take(limit) {
                             crate::outln!("      {line}");
                         }
+                        if lines.len() > limit {
+                            crate::outln!(
+                                "      … {} more lines (-vv shows them)",
+                                lines.len() - limit
+                            );
+                        }
                     }
+                }
+            }
+            let conflicts = registry.scheme_conflicts(&plugins);
+            if !conflicts.is_empty() {
+                crate::outln!("\nschemes declared by more than one plugin (the first is used):");
+                for (scheme, owners) in &conflicts {
+                    let owners: Vec<String> = owners
+                        .iter()
+                        .map(|p| format!("{} ({})", p.name(), p.path.display()))
+                        .collect();
+                    crate::outln!("  {scheme}://  {}", owners.join(", then "));
                 }
             }
             if global.verbose > 0 || rows.is_empty() {
@@ -91,6 +116,9 @@ pub fn run(global: &GlobalArgs, args: &PluginsArgs) -> Result<ExitCode> {
         }
     }
 }
+
+/// Lines of a broken plugin's detail shown with `-v`.
+const DETAIL_LINES: usize = 40;
 
 fn describe(plugin: &LoadedPlugin) -> String {
     let info = &plugin.info;

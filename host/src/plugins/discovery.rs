@@ -72,6 +72,8 @@ pub struct Candidate {
     pub name: String,
     /// The library file.
     pub path: PathBuf,
+    /// The index of its directory in the search path (0 searched first).
+    pub rank: usize,
 }
 
 impl SearchPath {
@@ -159,8 +161,8 @@ impl SearchPath {
     /// Every plugin library on the path, one per backend name (the first found wins), sorted by
     /// name.
     pub fn candidates(&self) -> Vec<Candidate> {
-        let mut found: BTreeMap<String, PathBuf> = BTreeMap::new();
-        for dir in &self.dirs {
+        let mut found: BTreeMap<String, (PathBuf, usize)> = BTreeMap::new();
+        for (rank, dir) in self.dirs.iter().enumerate() {
             let Ok(read) = std::fs::read_dir(&dir.path) else {
                 continue;
             };
@@ -174,12 +176,12 @@ impl SearchPath {
                 .collect();
             here.sort();
             for (name, path) in here {
-                found.entry(name).or_insert(path);
+                found.entry(name).or_insert((path, rank));
             }
         }
         found
             .into_iter()
-            .map(|(name, path)| Candidate { name, path })
+            .map(|(name, (path, rank))| Candidate { name, path, rank })
             .collect()
     }
 }
@@ -229,13 +231,13 @@ mod tests {
         let names: Vec<_> = path
             .candidates()
             .into_iter()
-            .map(|c| (c.name, c.path))
+            .map(|c| (c.name, c.path, c.rank))
             .collect();
         assert_eq!(
             names,
             [
-                ("x".to_string(), a.path().join(library_file_name("x"))),
-                ("y".to_string(), b.path().join(library_file_name("y")))
+                ("x".to_string(), a.path().join(library_file_name("x")), 0),
+                ("y".to_string(), b.path().join(library_file_name("y")), 1)
             ]
         );
         assert_eq!(path.find("y"), Some(b.path().join(library_file_name("y"))));

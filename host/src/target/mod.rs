@@ -129,6 +129,7 @@ impl Target {
             (None, TargetSpec::Local(_)) => registry.get("local")?,
             (None, TargetSpec::Url { scheme, .. }) => registry.for_scheme(scheme)?,
         };
+
         let (identity, location) = match &spec {
             TargetSpec::Local(path) => {
                 let identity = Identity::local(plugin.name(), path)?;
@@ -142,6 +143,12 @@ impl Target {
         };
         let mut options = remote.map(|r| r.options.clone()).unwrap_or_default();
         options.insert("location".into(), toml::Value::String(location));
+        crate::plugins::host_services::info(&format!(
+            "{}: the {} plugin ({})",
+            redact_password(text),
+            plugin.name(),
+            plugin.path.display()
+        ));
         let mut target = Target {
             label: redact_password(text),
             spec,
