@@ -458,3 +458,44 @@ fn a_refusal_over_an_empty_side_changes_nothing_until_forced() {
         );
     }
 }
+
+/// A listing with an impossible size (more than any file system holds, as a broken server may
+/// send) makes the entry unknown: not downloaded with a message that reads backwards, never
+/// overwritten or deleted on the other side, reported once.
+#[test]
+fn an_entry_listed_with_an_impossible_size_is_unknown() {
+    let pair = Pair::new();
+    let plugin_dir = testkit_dir();
+    let remote = "testkitmem://h/seeded";
+    let local = pair.src.to_str().unwrap();
+    let with_huge = |args: &[&str]| {
+        Run::from(
+            pair.command(&[&["--plugin-dir", plugin_dir.to_str().unwrap()], args].concat())
+                .env("FERRY_TESTKIT_HUGE", "a.txt")
+                .output()
+                .unwrap(),
+        )
+    };
+    let run = with_huge(&["sync", remote, local]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(!pair.src.join("a.txt").exists(), "{}", run.stdout);
+    assert!(pair.src.join("z/b.txt").exists(), "{}", run.stdout);
+    assert_eq!(
+        run.stderr
+            .matches("listed with an impossible size of 18446744073709551601 bytes")
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    // Pushing over it, or deleting it, is refused in the same way: the local file stays local.
+    put(&pair.src, "a.txt", b"mine");
+    let run = with_huge(&["bisync", "--resolve", "local", local, remote]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        !run.lines.iter().any(|l| l.contains("a.txt")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(std::fs::read(pair.src.join("a.txt")).unwrap(), b"mine");
+}

@@ -68,6 +68,9 @@ pub fn scan(
     Ok(tree)
 }
 
+/// The largest size a file can have (`off_t` is signed): anything above is a broken listing.
+const MAX_FILE_SIZE: u64 = i64::MAX as u64;
+
 /// Adds one directory's listing to the tree; returns its subdirectories to list next.
 fn absorb(
     tree: &mut Tree,
@@ -121,6 +124,18 @@ fn absorb(
                 tree.unmatched
                     .push((path, entry.kind == EntryKind::DIRECTORY));
             }
+            continue;
+        }
+        if entry.size > MAX_FILE_SIZE {
+            // No file system holds more than i64::MAX bytes: the listing is broken here, and
+            // what the entry is, is unknown (never copied, overwritten or deleted).
+            tree.mark_unknown(
+                &path,
+                format!(
+                    "listed with an impossible size of {} bytes; the server's listing is wrong here",
+                    entry.size
+                ),
+            );
             continue;
         }
         match entry.kind {
