@@ -4,11 +4,16 @@
 
 use std::{fmt, path::PathBuf};
 
-use ferry_plugin_api::{location::Location, BackendError, ErrorKind, OptionKind, OptionSpec};
-use serde::Deserialize;
+use ferry_plugin_api::{
+    location::Location,
+    options::{self, OptionDoc},
+    BackendError, ErrorKind, OptionKind, OptionSpec,
+};
+use serde::{Deserialize, Serialize};
 
-/// The options, as ferry hands them over (TOML).
-#[derive(Deserialize)]
+/// The options, as ferry hands them over (TOML); also the source of the option table
+/// ([`option_specs`]).
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExistConfig {
     /// The target URL.
@@ -62,19 +67,19 @@ impl fmt::Debug for ExistConfig {
     }
 }
 
-/// The option schema.
+/// The option schema: keys, required ones and defaults from [`ExistConfig`] itself.
 pub fn option_specs() -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::new("location", OptionKind::STRING, "The target URL (set by ferry from the target).").required(),
-        OptionSpec::new("user", OptionKind::STRING, "User for Basic authentication (sent with every request); default the URL's, else eXist's guest."),
-        OptionSpec::new("password", OptionKind::STRING, "Password; default the URL's, $FERRY_PASSWORD, the remote's password_command or ~/.netrc.").secret(),
-        OptionSpec::new("rest_base", OptionKind::STRING, "The REST interface below the server root.").default_value("\"/exist/rest\""),
-        OptionSpec::new("timeout", OptionKind::DURATION_SECS, "Seconds before connecting or waiting for an answer gives up.").default_value("60"),
-        OptionSpec::new("connections", OptionKind::INTEGER, "HTTP connections kept open (parallel transfers); ferry sets it to --jobs.").default_value("4"),
-        OptionSpec::new("ca_file", OptionKind::PATH, "PEM file of certificate authorities to trust instead of the system's (HTTPS)."),
-        OptionSpec::new("fingerprint", OptionKind::STRING, "Trust exactly the server certificate with this SHA-256 fingerprint (sha256:AB:CD:…), e.g. a self-signed one (HTTPS)."),
-        OptionSpec::new("insecure", OptionKind::BOOL, "Do not verify the server's certificate (HTTPS; warned about on every run).").default_value("false"),
-    ]
+    options::specs::<ExistConfig>(&[
+        OptionDoc::new("location", OptionKind::STRING, "The target URL (set by ferry from the target)."),
+        OptionDoc::new("user", OptionKind::STRING, "User for Basic authentication (sent with every request); default the URL's, else eXist's guest."),
+        OptionDoc::new("password", OptionKind::STRING, "Password; default the URL's, $FERRY_PASSWORD, the remote's password_command or ~/.netrc.").secret(),
+        OptionDoc::new("rest_base", OptionKind::STRING, "The REST interface below the server root."),
+        OptionDoc::new("timeout", OptionKind::DURATION_SECS, "Seconds before connecting or waiting for an answer gives up."),
+        OptionDoc::new("connections", OptionKind::INTEGER, "HTTP connections kept open (parallel transfers); ferry sets it to --jobs."),
+        OptionDoc::new("ca_file", OptionKind::PATH, "PEM file of certificate authorities to trust instead of the system's (HTTPS)."),
+        OptionDoc::new("fingerprint", OptionKind::STRING, "Trust exactly the server certificate with this SHA-256 fingerprint (sha256:AB:CD:…), e.g. a self-signed one (HTTPS)."),
+        OptionDoc::new("insecure", OptionKind::BOOL, "Do not verify the server's certificate (HTTPS; warned about on every run)."),
+    ])
 }
 
 fn config_error(message: String) -> BackendError {

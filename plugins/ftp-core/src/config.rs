@@ -5,8 +5,12 @@
 
 use std::{fmt, path::PathBuf, time::Duration};
 
-use ferry_plugin_api::{location::Location, BackendError, ErrorKind, OptionKind, OptionSpec};
-use serde::Deserialize;
+use ferry_plugin_api::{
+    location::Location,
+    options::{self, OptionDoc},
+    BackendError, ErrorKind, OptionKind, OptionSpec,
+};
+use serde::{Deserialize, Serialize};
 
 /// How the control connection is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,8 +23,9 @@ pub enum Security {
     ImplicitTls,
 }
 
-/// Options of the ftp and ftps backends, from the TOML table the host passes to `open`.
-#[derive(Clone, Deserialize)]
+/// Options of the ftp and ftps backends, from the TOML table the host passes to `open`; also
+/// the source of their option table ([`option_specs`]).
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FtpConfig {
     /// The target URL.
@@ -82,38 +87,29 @@ impl fmt::Debug for FtpConfig {
 
 /// The option schema shared by both plugins; `tls` adds the FTPS options.
 pub fn option_specs(tls: bool) -> Vec<OptionSpec> {
-    let mut specs = vec![
-        OptionSpec::new("location", OptionKind::STRING, "The target URL (set by ferry from the target).").required(),
-        OptionSpec::new("user", OptionKind::STRING, "User name; default the URL's, else `anonymous`."),
-        OptionSpec::new("password", OptionKind::STRING, "Password; default the URL's, $FERRY_PASSWORD, the remote's password_command or ~/.netrc.").secret(),
-        OptionSpec::new("connections", OptionKind::INTEGER, "Control connections kept open at most (parallel transfers); ferry sets it to --jobs.").default_value("4"),
-        OptionSpec::new("active", OptionKind::BOOL, "Active mode: the server connects back to ferry (--ftp-active).").default_value("false"),
-        OptionSpec::new("encoding", OptionKind::STRING, "Encoding of file names on the server: utf-8 or latin-1.").default_value("\"utf-8\""),
-        OptionSpec::new("timeout", OptionKind::DURATION_SECS, "Seconds before connecting or waiting for a reply gives up.").default_value("30"),
-    ];
-    if tls {
-        specs.push(OptionSpec::new(
-            "ca_file",
-            OptionKind::PATH,
-            "PEM file of certificate authorities to trust instead of the system's.",
-        ));
-        specs.push(OptionSpec::new(
-            "fingerprint",
-            OptionKind::STRING,
-            "Trust exactly the server certificate with this SHA-256 fingerprint (sha256:AB:CD:…), e.g. a self-signed one.",
-        ));
-        specs.push(
-            OptionSpec::new(
-                "insecure",
-                OptionKind::BOOL,
-                "Do not verify the server's certificate (warned about on every run).",
-            )
-            .default_value("false"),
-        );
-        specs.push(OptionSpec::new("tls13", OptionKind::BOOL, "Allow TLS 1.3. Off by default: data connections must resume the control connection's session, which TLS 1.3's single-use tickets break on servers such as vsftpd.").default_value("false"));
+    // Which keys exist, which are required and their defaults come from `FtpConfig` itself.
+    let mut specs = options::specs::<FtpConfig>(&[
+        OptionDoc::new("location", OptionKind::STRING, "The target URL (set by ferry from the target)."),
+        OptionDoc::new("user", OptionKind::STRING, "User name; default the URL's, else `anonymous`."),
+        OptionDoc::new("password", OptionKind::STRING, "Password; default the URL's, $FERRY_PASSWORD, the remote's password_command or ~/.netrc.").secret(),
+        OptionDoc::new("connections", OptionKind::INTEGER, "Control connections kept open at most (parallel transfers); ferry sets it to --jobs."),
+        OptionDoc::new("active", OptionKind::BOOL, "Active mode: the server connects back to ferry (--ftp-active)."),
+        OptionDoc::new("encoding", OptionKind::STRING, "Encoding of file names on the server: utf-8 or latin-1."),
+        OptionDoc::new("timeout", OptionKind::DURATION_SECS, "Seconds before connecting or waiting for a reply gives up."),
+        OptionDoc::new("ca_file", OptionKind::PATH, "PEM file of certificate authorities to trust instead of the system's."),
+        OptionDoc::new("fingerprint", OptionKind::STRING, "Trust exactly the server certificate with this SHA-256 fingerprint (sha256:AB:CD:…), e.g. a self-signed one."),
+        OptionDoc::new("insecure", OptionKind::BOOL, "Do not verify the server's certificate (warned about on every run)."),
+        OptionDoc::new("tls13", OptionKind::BOOL, "Allow TLS 1.3. Off by default: data connections must resume the control connection's session, which TLS 1.3's single-use tickets break on servers such as vsftpd."),
+    ]);
+    if !tls {
+        // Plain FTP parses these only to refuse them with a reason.
+        specs.retain(|s| !TLS_ONLY.contains(&s.name.as_str()));
     }
     specs
 }
+
+/// The options only FTPS takes.
+const TLS_ONLY: [&str; 4] = ["ca_file", "fingerprint", "insecure", "tls13"];
 
 /// A parsed target URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -253,7 +249,7 @@ mod tests {
             .copied()
             .filter(|f| !plain.iter().any(|p| p == f))
             .collect();
-        assert_eq!(refused, ["ca_file", "fingerprint", "insecure", "tls13"]);
+        assert_eq!(refused, TLS_ONLY);
     }
 
     #[test]

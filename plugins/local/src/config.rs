@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 
 use ferry_plugin_api::{BackendError, ErrorKind};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-/// Options of the local backend, deserialised from the TOML table the host passes to `open`.
-#[derive(Debug, Clone, Deserialize)]
+/// Options of the local backend, deserialised from the TOML table the host passes to `open`;
+/// also the source of its option table.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocalConfig {
     /// The root directory: an absolute path or a `file://` URL.

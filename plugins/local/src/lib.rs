@@ -12,7 +12,7 @@ mod error;
 mod writer;
 
 use ferry_plugin_api::{
-    author::Plugin, BackendError, Capabilities, HostBox, OptionKind, OptionSpec, PluginInfo,
+    author::Plugin, options::OptionDoc, BackendError, Capabilities, HostBox, OptionKind, PluginInfo,
 };
 
 pub use backend::LocalBackend;
@@ -50,20 +50,19 @@ impl Plugin for LocalPlugin {
             description: "Local directories (paths and file:// URLs)".into(),
             url_schemes: vec![FILE_SCHEME.into()].into(),
             capabilities: CAPABILITIES,
-            options: vec![
-                OptionSpec::new(
+            // Keys, required ones and defaults from `LocalConfig` itself.
+            options: ferry_plugin_api::options::specs::<LocalConfig>(&[
+                OptionDoc::new(
                     "location",
                     OptionKind::STRING,
                     "The root directory: an absolute path or a file:// URL (set by ferry from the target).",
-                )
-                .required(),
-                OptionSpec::new(
+                ),
+                OptionDoc::new(
                     "fsync",
                     OptionKind::BOOL,
                     "Flush every written file to disk before it is renamed into place.",
-                )
-                .default_value("true"),
-            ]
+                ),
+            ])
             .into(),
             extra: Default::default(),
         }
