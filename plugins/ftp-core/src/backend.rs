@@ -438,6 +438,27 @@ impl<C: Connector> FtpBackend<C> {
         }
     }
 
+    /// Notes the directories a listing proves to exist (the listed one and its
+    /// subdirectories), so that an upload below them sends no MKD for them.
+    fn remember_dirs(&self, dir: &str, listing: &Listing) {
+        let mut known = self.known_dirs.lock().expect("dirs");
+        known.insert(self.absolute(dir));
+        for entry in listing.entries.iter() {
+            if entry.kind == EntryKind::DIRECTORY {
+                known.insert(self.absolute(&join(dir, &entry.name)));
+            }
+        }
+    }
+
+    /// Forgets `absolute` and everything below it (removed or renamed away).
+    fn forget_dirs(&self, absolute: &str) {
+        let below = format!("{absolute}/");
+        self.known_dirs
+            .lock()
+            .expect("dirs")
+            .retain(|d| d != absolute && !d.starts_with(&below));
+    }
+
     fn mkdir_on(&self, conn: &mut Conn<C>, path: &str) -> Result<(), BackendError> {
         let absolute = self.absolute(path);
         let mut prefix = String::new();
@@ -638,7 +659,10 @@ impl<C: Connector> BackendImpl for FtpBackend<C> {
         let absolute = self.absolute(dir);
         let mut conn = self.pool.get()?;
         match self.list_on(&mut conn, dir) {
-            Ok(listing) => Ok(listing),
+            Ok(listing) => {
+                self.remember_dirs(dir, &listing);
+                Ok(listing)
+            }
             Err(error) if reply_code(&error) == Some(550) => {
                 // CWD refused: a file, or nothing at all.
                 match self.stat_on(&mut conn, dir) {
@@ -798,10 +822,7 @@ impl<C: Connector> BackendImpl for FtpBackend<C> {
         }
         let absolute = self.absolute(path);
         let result = self.run(&format!("RMD {absolute}"), |ftp| ftp.rmdir(&absolute));
-        self.known_dirs
-            .lock()
-            .expect("dirs")
-            .retain(|d| d != &absolute && !d.starts_with(&format!("{absolute}/")));
+        self.forget_dirs(&absolute);
         match result {
             Err(error) if !recursive && self.list(path).is_ok_and(|l| !l.entries.is_empty()) => {
                 Err(BackendError::new(
@@ -818,6 +839,8 @@ impl<C: Connector> BackendImpl for FtpBackend<C> {
         let mut conn = self.pool.get()?;
         self.mkdir_on(&mut conn, parent_and_name(to).0)?;
         let (from, to) = (self.absolute(from), self.absolute(to));
+        // A directory renamed away is no longer where it was known to be.
+        self.forget_dirs(&from);
         self.rename_over(&mut conn, &from, &to)
     }
 
