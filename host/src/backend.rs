@@ -38,19 +38,13 @@ impl Backend {
     ) -> Result<Self, BackendError> {
         // Only declared keys reach the plugin: a typo is named here, with what the backend
         // takes, whatever the plugin's own parser would have said.
-        let declared: Vec<&str> = plugin
-            .info
-            .options
-            .iter()
-            .map(|o| o.name.as_str())
-            .collect();
-        if let Some(key) = options.keys().find(|k| !declared.contains(&k.as_str())) {
+        if let Some(key) = options.keys().find(|k| !plugin.info.declares(k)) {
             return Err(BackendError::new(
                 ErrorKind::INVALID_CONFIG,
                 format!(
                     "`{key}` is not an option of the {} backend; it takes: {}",
                     plugin.name(),
-                    declared.join(", ")
+                    plugin.info.option_names().join(", ")
                 ),
             ));
         }

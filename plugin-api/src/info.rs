@@ -28,6 +28,18 @@ pub struct PluginInfo {
     pub extra: KeyValues,
 }
 
+impl PluginInfo {
+    /// The names of the options `open` accepts, in declaration order.
+    pub fn option_names(&self) -> Vec<&str> {
+        self.options.iter().map(|o| o.name.as_str()).collect()
+    }
+
+    /// Does `open` accept option `key`?
+    pub fn declares(&self, key: &str) -> bool {
+        self.options.iter().any(|o| o.name.as_str() == key)
+    }
+}
+
 /// The type of an option's value, as a transparent integer.
 #[repr(transparent)]
 #[derive(StableAbi, Copy, Clone, PartialEq, Eq, Debug)]

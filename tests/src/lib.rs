@@ -337,6 +337,14 @@ impl Pair {
         Run::from_output(self.command(args).output().expect("run ferry"))
     }
 
+    /// Runs `ferry ARGS` with this pair's directories and the extra environment variables `env`
+    /// (testkit faults, another cache).
+    pub fn ferry_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args);
+        command.envs(env.iter().copied());
+        Run::from(command.output().expect("run ferry"))
+    }
+
     /// The command `ferry ARGS` with this pair's environment, to add more to.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = ferry_command(args);

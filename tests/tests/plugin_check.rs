@@ -185,13 +185,7 @@ fn schemes_go_to_the_first_plugin_and_the_cache_spares_loading_the_others() {
     let testkit = dir.join(library_file_name("testkit"));
     std::fs::copy(fixture.join(library_file_name("testkit")), &testkit).unwrap();
     let plugin_dir = dir.to_str().unwrap();
-    let run = |args: &[&str]| {
-        Run::from(
-            pair.command(&[&["--plugin-dir", plugin_dir], args].concat())
-                .output()
-                .unwrap(),
-        )
-    };
+    let run = |args: &[&str]| pair.ferry(&[&["--plugin-dir", plugin_dir], args].concat());
 
     // Cold: every plugin before the one that declares `testkitmem` is loaded to learn its schemes.
     let cold = run(&["-vv", "ls", "testkitmem://x"]);
@@ -223,24 +217,20 @@ fn schemes_go_to_the_first_plugin_and_the_cache_spares_loading_the_others() {
     std::fs::create_dir_all(&high).unwrap();
     std::fs::copy(&testkit, high.join(library_file_name("testkit"))).unwrap();
     std::fs::remove_file(&testkit).unwrap();
+    let cache2 = pair.root.path().join("cache2");
     let claim = |args: &[&str]| {
-        Run::from(
-            pair.command(
-                &[
-                    &[
-                        "--plugin-dir",
-                        high.to_str().unwrap(),
-                        "--plugin-dir",
-                        plugin_dir,
-                    ],
-                    args,
-                ]
-                .concat(),
-            )
-            .env("FERRY_TESTKIT_SCHEMES", "exist+https")
-            .env("XDG_CACHE_HOME", pair.root.path().join("cache2"))
-            .output()
-            .unwrap(),
+        let dirs = [
+            "--plugin-dir",
+            high.to_str().unwrap(),
+            "--plugin-dir",
+            plugin_dir,
+        ];
+        pair.ferry_env(
+            &[&dirs[..], args].concat(),
+            &[
+                ("FERRY_TESTKIT_SCHEMES", "exist+https"),
+                ("XDG_CACHE_HOME", cache2.to_str().unwrap()),
+            ],
         )
     };
     let used = claim(&["-v", "ls", "exist+https://127.0.0.1:9/db"]);

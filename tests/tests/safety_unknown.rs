@@ -209,16 +209,12 @@ fn an_unreadable_entry_named_by_a_directories_only_pattern_is_not_deleted() {
     };
     let first = pair.ferry(&args(&[]).iter().map(String::as_str).collect::<Vec<_>>());
     assert!(pair.src.join("a.txt").exists(), "{}", first.stdout);
-    let run = Run::from(
-        pair.command(
-            &args(&["--exclude", "a.txt/"])
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        )
-        .env("FERRY_TESTKIT_UNREADABLE", "a.txt")
-        .output()
-        .unwrap(),
+    let run = pair.ferry_env(
+        &args(&["--exclude", "a.txt/"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        &[("FERRY_TESTKIT_UNREADABLE", "a.txt")],
     );
     assert!(pair.src.join("a.txt").exists(), "deleted: {}", run.stdout);
     assert!(run.lines.is_empty(), "{}", run.stdout);
@@ -469,11 +465,9 @@ fn an_entry_listed_with_an_impossible_size_is_unknown() {
     let remote = "testkitmem://h/seeded";
     let local = pair.src.to_str().unwrap();
     let with_huge = |args: &[&str]| {
-        Run::from(
-            pair.command(&[&["--plugin-dir", plugin_dir.to_str().unwrap()], args].concat())
-                .env("FERRY_TESTKIT_HUGE", "a.txt")
-                .output()
-                .unwrap(),
+        pair.ferry_env(
+            &[&["--plugin-dir", plugin_dir.to_str().unwrap()], args].concat(),
+            &[("FERRY_TESTKIT_HUGE", "a.txt")],
         )
     };
     let run = with_huge(&["sync", remote, local]);

@@ -539,17 +539,15 @@ fn an_unwritable_destination_is_one_early_error() {
         put(&pair.src, name, b"content");
     }
     let plugin_dir = testkit_dir();
-    let run = Run::from(
-        pair.command(&[
+    let run = pair.ferry_env(
+        &[
             "--plugin-dir",
             plugin_dir.to_str().unwrap(),
             "sync",
             pair.src.to_str().unwrap(),
             "testkitmem://h/read-only",
-        ])
-        .env("FERRY_TESTKIT_READ_ONLY", "1")
-        .output()
-        .unwrap(),
+        ],
+        &[("FERRY_TESTKIT_READ_ONLY", "1")],
     );
     assert_eq!(run.code, 2, "{} {}", run.stdout, run.stderr);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
@@ -573,17 +571,15 @@ fn writes_into_a_writable_subdirectory_of_a_read_only_root_go_ahead() {
     put(&pair.src, "z/new-1.txt", b"one");
     put(&pair.src, "z/new-2.txt", b"two");
     let plugin_dir = testkit_dir();
-    let run = Run::from(
-        pair.command(&[
+    let run = pair.ferry_env(
+        &[
             "--plugin-dir",
             plugin_dir.to_str().unwrap(),
             "sync",
             pair.src.to_str().unwrap(),
             "testkitmem://h/seeded",
-        ])
-        .env("FERRY_TESTKIT_READ_ONLY_ROOT", "1")
-        .output()
-        .unwrap(),
+        ],
+        &[("FERRY_TESTKIT_READ_ONLY_ROOT", "1")],
     );
     assert_ne!(run.code, 2, "{} {}", run.stdout, run.stderr);
     assert!(

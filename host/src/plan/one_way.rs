@@ -9,6 +9,9 @@ use crate::{
     state::Record,
 };
 
+/// Why a destination edited since the last sync is not overwritten.
+const DESTINATION_CHANGED: &str = "conflict: destination changed since last sync";
+
 /// The one-way planner: the source (`Which::Source`) copied to the destination.
 pub struct OneWay<'a> {
     /// Both sides, the baseline and the options.
@@ -191,7 +194,7 @@ impl<'a> OneWay<'a> {
             (false, false) => kept(inputs.refreshed(nodes, base)),
             (true, false) => transfer(Reason::Modified),
             (true, true) => conflict("conflict: changed on both sides"),
-            (false, true) => conflict("conflict: destination changed since last sync"),
+            (false, true) => conflict(DESTINATION_CHANGED),
         }
     }
 
@@ -214,7 +217,7 @@ impl<'a> OneWay<'a> {
         if destination_changed {
             return Action::Conflict {
                 path: path.to_string(),
-                why: "conflict: destination changed since last sync".to_string(),
+                why: DESTINATION_CHANGED.to_string(),
             };
         }
         Action::Transfer {

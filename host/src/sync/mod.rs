@@ -222,9 +222,6 @@ impl RunPair<'_, '_> {
 }
 
 impl RunPair<'_, '_> {
-    /// Creates the root of a side the plan writes into that does not exist yet, before anything
-    /// else: a destination that cannot be created (no permission, an impossible path) is one
-    /// error before any transfer (exit 2), not one failure per file.
     /// Makes sure every side this plan writes can take it before anything is written: a
     /// missing root is created (with its ancestors), and an existing root that refuses a file
     /// (a read-only disk, a directory the user may not write) is one early error instead of one

@@ -179,11 +179,7 @@ impl Target {
 
     /// Does the plugin accept option `key`?
     pub fn declares(&self, key: &str) -> bool {
-        self.plugin
-            .info
-            .options
-            .iter()
-            .any(|o| o.name.as_str() == key)
+        self.plugin.info.declares(key)
     }
 
     /// Sets option `key` if the plugin declares it and nobody set it yet (how `--jobs` becomes a

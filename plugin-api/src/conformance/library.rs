@@ -64,16 +64,8 @@ pub fn check_library(path: &Path, options_toml: &str, suite: &Options) -> Report
             return report;
         }
     };
-    let declared: Vec<&str> = plugin
-        .info
-        .options
-        .iter()
-        .map(|o| o.name.as_str())
-        .collect();
-    let undeclared: Vec<&String> = table
-        .keys()
-        .filter(|k| !declared.contains(&k.as_str()))
-        .collect();
+    let declared = plugin.info.option_names();
+    let undeclared: Vec<&String> = table.keys().filter(|k| !plugin.info.declares(k)).collect();
     record(
         &mut report,
         LIBRARY_CHECKS[1],
