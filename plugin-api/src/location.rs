@@ -21,6 +21,9 @@ pub struct Location {
     pub port: Option<u16>,
     /// The path's segments, decoded; empty segments (`//`, a trailing `/`) dropped.
     pub segments: Vec<String>,
+    /// The path starts with `//`. Where a plugin reads paths relative to a login directory
+    /// (sftp), this marks an absolute one; elsewhere it means nothing.
+    pub rooted: bool,
 }
 
 impl std::fmt::Debug for Location {
@@ -32,6 +35,7 @@ impl std::fmt::Debug for Location {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("segments", &self.segments)
+            .field("rooted", &self.rooted)
             .finish()
     }
 }
@@ -96,6 +100,7 @@ impl Location {
             host,
             port,
             segments,
+            rooted: raw_path.starts_with("//"),
         })
     }
 

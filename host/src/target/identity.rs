@@ -5,7 +5,8 @@
 //! - a local path is made absolute, the symlinks of its existing part resolved, `.`, `..`, `//`
 //!   and a trailing `/` removed; `file:///abs/dir` is the same place as `/abs/dir`;
 //! - a URL's scheme and host are lower-cased, the plugin's default port made explicit, empty
-//!   path segments and a trailing `/` dropped, the path's percent-encoding made canonical, and
+//!   path segments and a trailing `/` dropped (a leading `//` is kept: for sftp it means an
+//!   absolute path, not one below the login directory), the path's percent-encoding made canonical, and
 //!   the password removed (it is never part of an identity, a label or a message).
 //!
 //! Spellings ferry used before this module existed are kept as [`Identity::legacy_label`] so
@@ -85,6 +86,11 @@ impl Identity {
         }
         if let Some(port) = location.port.or(default_port) {
             authority.push_str(&format!(":{port}"));
+        }
+        // `sftp://h//srv` (absolute) and `sftp://h/srv` (below the login directory) may be
+        // different places: never one identity, never one baseline.
+        if location.rooted {
+            authority.push('/');
         }
         Ok(Identity {
             plugin: plugin.to_string(),
@@ -244,6 +250,18 @@ mod tests {
         assert_ne!(url("ftp://u@h.example:2121/www/site"), canonical);
         // Dot segments are refused, as every plugin refuses them.
         assert!(Identity::url("ftp", "ftp://u@h/www/../site", Some(21)).is_err());
+    }
+
+    #[test]
+    fn a_leading_double_slash_names_another_place() {
+        let sftp = |text: &str| Identity::url("sftp", text, Some(22)).unwrap();
+        let below_login = sftp("sftp://u@h/srv/www");
+        let absolute = sftp("sftp://u@h//srv/www");
+        assert_ne!(below_login, absolute);
+        assert_eq!(absolute.display(), "sftp://u@h:22//srv/www");
+        assert_eq!(sftp("sftp://u@h//").display(), "sftp://u@h:22//");
+        assert!(below_login.overlap(&absolute).is_none());
+        assert!(absolute.overlap(&sftp("sftp://u@h//srv/www/x")).is_some());
     }
 
     #[test]

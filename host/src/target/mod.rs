@@ -287,7 +287,14 @@ fn named_remote<'c>(text: &str, config: &'c Config) -> Result<Option<(&'c Remote
             let url = if below.is_empty() {
                 remote.url.clone()
             } else {
-                format!("{}/{below}", remote.url.trim_end_matches('/'))
+                // A remote at `sftp://h//` (the server's absolute root) keeps its `//`.
+                let path = remote
+                    .url
+                    .split_once("://")
+                    .map_or("", |(_, rest)| rest.find('/').map_or("", |at| &rest[at..]));
+                let rooted_root = path.len() >= 2 && path.bytes().all(|b| b == b'/');
+                let base = remote.url.trim_end_matches('/');
+                format!("{base}{}/{below}", if rooted_root { "/" } else { "" })
             };
             Ok(Some((remote, url)))
         }
@@ -349,6 +356,9 @@ mod tests {
         assert_eq!(url, "exist://h/db/data/reports/2024");
         let (_, url) = named_remote("mydata:", &config).unwrap().unwrap();
         assert_eq!(url, "exist://h/db/data/");
+        config.remotes.get_mut("mydata").unwrap().url = "sftp://h//".into();
+        let (_, url) = named_remote("mydata:srv/www", &config).unwrap().unwrap();
+        assert_eq!(url, "sftp://h//srv/www");
         let error = named_remote("other:x", &config).unwrap_err().to_string();
         assert!(error.contains("no remote named `other`"), "{error}");
         assert!(named_remote("./other:x", &config).unwrap().is_none());
