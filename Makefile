@@ -15,7 +15,7 @@ PREFIX ?= /usr/local
 export FERRY_SYSTEM_PLUGIN_DIR
 DESTDIR ?=
 CARGO ?= cargo
-PLUGINS ?= local ftp ftps exist
+PLUGINS ?= local ftp ftps exist sftp
 EPOCH := $(shell sed -n 's/^pub const EPOCH: &str = "\(.*\)";/\1/p' plugin-api/src/lib.rs)
 RELEASE := target/release
 

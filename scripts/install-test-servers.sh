@@ -3,7 +3,9 @@
 # ProFTPD (Debian; they conflict with pure-ftpd, so their packages are only unpacked under
 # target/, with the shared libraries ProFTPD links installed from apt) and pyftpdlib (PyPI, with pyOpenSSL for its TLS handler), and exist-shell (PyPI), the third-party
 # eXist client that checks ferry's eXist test server; and zsh and fish (Debian), which run ferry's
-# completion scripts in the CLI tests. Idempotent: quick when all is present.
+# completion scripts in the CLI tests; OpenSSH's sshd (Debian's openssh-server) for the SFTP
+# suites, and ssh-keygen, ssh-agent and ssh-add (openssh-client) for their keys. Idempotent:
+# quick when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 servers=target/test-servers
@@ -14,13 +16,22 @@ command -v pure-ftpd >/dev/null || need_apt+=(pure-ftpd)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v zsh >/dev/null || need_apt+=(zsh)
 command -v fish >/dev/null || need_apt+=(fish)
+[[ -x /usr/sbin/sshd ]] || need_apt+=(openssh-server)
+command -v ssh-agent >/dev/null || need_apt+=(openssh-client)
+# The sftp plugin builds libssh2 against the system's OpenSSL.
+[[ -f /usr/include/openssl/ssl.h ]] || need_apt+=(libssl-dev)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 if ((${#need_apt[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
     # The package starts a daemon on port 21; the tests start their own servers.
     (service pure-ftpd stop || pkill -x pure-ftpd || true) >/dev/null 2>&1
+    # openssh-server's package starts sshd on port 22; the tests start their own.
+    (service ssh stop || true) >/dev/null 2>&1
 fi
+# sshd's privilege separation directory (the packaged service makes it at boot).
+mkdir -p /run/sshd
 
 if [[ ! -x $servers/vsftpd/usr/sbin/vsftpd ]]; then
     (cd "$servers" && rm -f vsftpd_*.deb && apt-get download vsftpd >/dev/null 2>&1 \
@@ -67,4 +78,4 @@ if [[ ! -f /etc/pam.d/vsftpd-ferry ]]; then
     printf 'auth required pam_unix.so\naccount required pam_unix.so\nsession required pam_unix.so\n' >/etc/pam.d/vsftpd-ferry
 fi
 
-echo "test servers: pure-ftpd $(command -v pure-ftpd), vsftpd $servers/vsftpd/usr/sbin/vsftpd, proftpd $proftpd/usr/sbin/proftpd, pyftpdlib $(python3 -c 'import pyftpdlib; print(pyftpdlib.__ver__)')"
+echo "test servers: pure-ftpd $(command -v pure-ftpd), vsftpd $servers/vsftpd/usr/sbin/vsftpd, proftpd $proftpd/usr/sbin/proftpd, pyftpdlib $(python3 -c 'import pyftpdlib; print(pyftpdlib.__ver__)'), sshd /usr/sbin/sshd"
