@@ -7,7 +7,9 @@
 
 pub mod exist;
 pub mod proxy;
+pub mod scenarios;
 pub mod servers;
+pub mod sshd;
 
 use std::{
     path::{Path, PathBuf},

@@ -6,7 +6,10 @@
 //! - [`TruncatingProxy`] carries the data connections too and ends the first upload cleanly
 //!   early, as a middlebox that closes a transfer: the server replies 226 to a short file; or it
 //!   ends the first download early, counting the bytes it carried to the client; or it stalls
-//!   the first upload, reading no more of it while keeping every connection open.
+//!   the first upload, reading no more of it while keeping every connection open;
+//! - [`ByteCutProxy`] knows no protocol: it relays any TCP connection (SSH's) and cuts the first
+//!   one to carry more than a given number of bytes from the client, both directions at once —
+//!   a network path that dies mid-file.
 
 use std::{
     io::{Read, Write},
@@ -354,4 +357,63 @@ fn relay_up(mut from: TcpStream, mut to: TcpStream, data: DataRelay) {
         }
     }
     let _ = to.shutdown(Shutdown::Write);
+}
+
+/// A protocol-blind TCP proxy that cuts the first connection whose client has sent more than
+/// `after` bytes (see the module documentation); later connections pass untouched.
+pub struct ByteCutProxy {
+    /// The port to connect to instead of the server's.
+    pub port: u16,
+    /// How many connections were cut (0 or 1).
+    pub cut: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl ByteCutProxy {
+    /// Forwards to `127.0.0.1:upstream`.
+    pub fn start(upstream: u16, after: u64) -> Self {
+        let cut = Arc::new(AtomicUsize::new(0));
+        let claimed = cut.clone();
+        let (port, stop) = serve(upstream, move |client, server| {
+            let claimed = claimed.clone();
+            let (mut server_read, mut client_write) =
+                (server.try_clone().unwrap(), client.try_clone().unwrap());
+            thread::spawn(move || {
+                let _ = std::io::copy(&mut server_read, &mut client_write);
+                let _ = client_write.shutdown(Shutdown::Write);
+            });
+            thread::spawn(move || {
+                let (mut from, mut to) = (client, server);
+                let mut carried = 0u64;
+                let mut buffer = vec![0u8; 16 * 1024];
+                loop {
+                    let n = match from.read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    carried += n as u64;
+                    if carried > after
+                        && claimed
+                            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                            .is_ok()
+                    {
+                        let _ = from.shutdown(Shutdown::Both);
+                        let _ = to.shutdown(Shutdown::Both);
+                        return;
+                    }
+                    if to.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = to.shutdown(Shutdown::Write);
+            });
+        });
+        ByteCutProxy { port, cut, stop }
+    }
+}
+
+impl Drop for ByteCutProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
 }

@@ -80,7 +80,7 @@ pub fn free_port() -> u16 {
     panic!("no free port in 20000-29999 on 127.0.0.1")
 }
 
-fn run(command: &mut Command) {
+pub(crate) fn run(command: &mut Command) {
     let output = command
         .output()
         .unwrap_or_else(|e| panic!("{command:?}: {e}"));
@@ -91,7 +91,7 @@ fn run(command: &mut Command) {
     );
 }
 
-fn ferrytest_ids() -> (u32, u32) {
+pub(crate) fn ferrytest_ids() -> (u32, u32) {
     let id = |flag: &str| -> u32 {
         let out = Command::new("id")
             .args([flag, "ferrytest"])

@@ -11,7 +11,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use ferry_tests::{servers::*, *};
+use ferry_tests::{servers::*, sshd::SshServer, *};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Strategy {
@@ -36,17 +36,28 @@ impl Strategy {
     }
 }
 
-/// Where the remote side lives: a second local directory, or a directory served over FTP.
+/// Where the remote side lives: a second local directory, or a directory served over FTP or
+/// SFTP.
 enum Remote {
     Dir(PathBuf),
     Ftp(FtpServer),
+    Sftp(SshServer),
 }
 
 impl Remote {
+    /// Names the remote in `pair`'s configuration where its URL alone does not say enough
+    /// (SFTP's key and known_hosts).
+    fn configure(&self, pair: &Pair) {
+        if let Remote::Sftp(server) = self {
+            pair.configure(&server.remote("srv"));
+        }
+    }
+
     fn target(&self) -> String {
         match self {
             Remote::Dir(dir) => dir.to_str().unwrap().to_string(),
             Remote::Ftp(server) => server.url("site"),
+            Remote::Sftp(_) => "srv:site".to_string(),
         }
     }
 
@@ -54,6 +65,7 @@ impl Remote {
         match self {
             Remote::Dir(dir) => dir.clone(),
             Remote::Ftp(server) => server.root.join("site"),
+            Remote::Sftp(server) => server.root.join("site"),
         }
     }
 
@@ -61,6 +73,7 @@ impl Remote {
         match self {
             Remote::Dir(dir) => put(dir, rel, bytes),
             Remote::Ftp(server) => server.put(&format!("site/{rel}"), bytes),
+            Remote::Sftp(server) => server.put(&format!("site/{rel}"), bytes),
         }
     }
 
@@ -145,6 +158,7 @@ fn summary(lines: &[String], unchanged: usize) -> String {
 
 fn run_table(remote: Remote, strategy: Strategy) {
     let pair = Pair::new();
+    remote.configure(&pair);
     let local = pair.src.clone();
     let remote_target = remote.target();
     let bisync = |extra: &[&str]| {
@@ -431,6 +445,13 @@ macro_rules! table_tests {
                 run_table(Remote::Ftp(FtpServer::start(Kind::Pyftpdlib)), $strategy);
             })*
         }
+        mod local_to_sftp {
+            use super::*;
+            $(#[test]
+            fn $name() {
+                run_table(Remote::Sftp(SshServer::start()), $strategy);
+            })*
+        }
     };
 }
 
@@ -448,6 +469,7 @@ table_tests! {
 /// instead of undone (pyftpsync #71).
 fn first_run(remote: Remote) {
     let pair = Pair::new();
+    remote.configure(&pair);
     let local = pair.src.clone();
     let remote_target = remote.target();
     let bisync = |extra: &[&str]| {
@@ -514,4 +536,9 @@ fn first_run_local_to_local() {
 #[test]
 fn first_run_local_to_ftp() {
     first_run(Remote::Ftp(FtpServer::start(Kind::Pyftpdlib)));
+}
+
+#[test]
+fn first_run_local_to_sftp() {
+    first_run(Remote::Sftp(SshServer::start()));
 }

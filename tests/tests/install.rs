@@ -36,7 +36,7 @@ fn the_installed_ferry_finds_its_plugins_without_environment_variables() {
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
     let plugin_dir = prefix().join(format!("lib/ferry/plugins-{}", ferry_plugin_api::EPOCH));
-    for name in ["local", "ftp", "ftps", "exist"] {
+    for name in ["local", "ftp", "ftps", "exist", "sftp"] {
         let line = out
             .lines()
             .find(|l| l.starts_with(&format!("{name} ")))
