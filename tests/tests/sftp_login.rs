@@ -278,3 +278,55 @@ fn an_ssh_config_alias_reaches_what_ssh_alias_reaches() {
         b"alpha"
     );
 }
+
+/// On a terminal, ferry asks for the SFTP password only after the keys were refused: with a key
+/// that works nothing is asked; without one the prompt comes, and the answer logs in.
+#[test]
+fn the_terminal_is_asked_for_a_password_only_after_the_keys_were_refused() {
+    use expectrl::{Eof, Expect, Session};
+    let server = SshServer::start();
+    let pair = Pair::new();
+    let home = pair.root.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    put(&pair.src, "a.txt", b"alpha");
+    let spawn = |pair: &Pair| {
+        let mut command = pair.command(&[
+            "sync",
+            "--no-progress",
+            pair.src.to_str().unwrap(),
+            "srv:site",
+        ]);
+        command.env("TERM", "dumb").env("HOME", &home);
+        let mut session = Session::spawn(command).expect("spawn ferry on a pty");
+        session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
+        session
+    };
+    let known = format!(
+        "agent = false\nknown_hosts = \"{}\"\n",
+        server.known_hosts.display()
+    );
+    pair.configure(&remote(
+        &server,
+        &format!("{known}key_file = \"{}\"\n", server.client_key.display()),
+    ));
+    let mut with_key = spawn(&pair);
+    let output = with_key.expect(Eof).unwrap();
+    let output = String::from_utf8_lossy(output.as_bytes()).into_owned();
+    assert!(!output.contains("password for"), "{output}");
+    assert!(output.contains("↑ a.txt (new)"), "{output}");
+
+    pair.configure(&remote(&server, &known));
+    put(&pair.src, "b.txt", b"beta");
+    let mut asked = spawn(&pair);
+    asked
+        .expect(format!("password for {SSH_USER}@127.0.0.1: ").as_str())
+        .unwrap();
+    asked.send_line(PASSWORD).unwrap();
+    let output = asked.expect(Eof).unwrap();
+    let output = String::from_utf8_lossy(output.as_bytes()).into_owned();
+    assert!(output.contains("↑ b.txt (new)"), "{output}");
+    assert_eq!(
+        std::fs::read(server.root.join("site/b.txt")).unwrap(),
+        b"beta"
+    );
+}

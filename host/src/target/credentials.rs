@@ -22,6 +22,9 @@ pub struct Lookup<'a> {
     pub host: &'a str,
     /// The login, from the remote's options or the URL.
     pub user: Option<String>,
+    /// Ask on a terminal as the last step. Off for plugins that log in with keys first
+    /// (`password_prompt = on-refusal`): they are asked only after a refused login.
+    pub prompt: bool,
 }
 
 /// A password found, with the login that goes with it when the source supplied one (netrc).
@@ -49,11 +52,8 @@ impl Lookup<'_> {
         if let Some(found) = netrc.and_then(|n| n.default) {
             return Ok(Some(with_login(found)));
         }
-        if let (Some(user), true) = (user, std::io::stdin().is_terminal()) {
-            let prompt = format!("password for {user}@{}: ", self.host);
-            let password = rpassword::prompt_password(prompt)
-                .with_context(|| super::about(self.shown, "cannot read the password"))?;
-            return Ok(Some((None, password)));
+        if let (Some(user), true) = (user, self.prompt) {
+            return ask(self.shown, user, self.host);
         }
         Ok(None)
     }
@@ -78,6 +78,17 @@ impl Lookup<'_> {
             .with_context(|| super::about(self.shown, "the password_command printed non-UTF-8"))?;
         Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()))
     }
+}
+
+/// Asks for `user@host`'s password on the terminal; `None` without one.
+pub fn ask(shown: &str, user: &str, host: &str) -> Result<Option<Found>> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let prompt = format!("password for {user}@{host}: ");
+    let password = rpassword::prompt_password(prompt)
+        .with_context(|| super::about(shown, "cannot read the password"))?;
+    Ok(Some((None, password)))
 }
 
 /// What a netrc file holds for a host: its `machine` entry, and the `default` one.

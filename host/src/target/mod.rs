@@ -212,26 +212,71 @@ impl Target {
             remote,
             host: &location.host,
             user,
+            prompt: !self.prompts_on_refusal(),
         }
         .find()
     }
 
-    /// Opens the backend; errors name the target and never show a password.
+    /// Opens the backend; errors name the target and never show a password. A plugin that logs
+    /// in with keys first (`password_prompt = on-refusal`) and was refused without a password
+    /// gets one asked on a terminal, and one more try.
     pub fn open(&self) -> Result<Backend> {
-        Backend::open(self.plugin.clone(), &self.options, &self.label).map_err(|e| {
-            let mut message = self.scrub(&e.to_string());
-            if e.kind == ferry_plugin_api::ErrorKind::AUTH && self.no_password {
-                message.push_str(&format!(
-                    "; no password was found (ferry looks at the URL, the password option, the remote's password_command, ~/.netrc{}, $FERRY_PASSWORD, and asks on a terminal)",
-                    if cfg!(feature = "keyring") {
-                        ", the system keyring"
-                    } else {
-                        ""
-                    }
-                ));
+        let refused = match Backend::open(self.plugin.clone(), &self.options, &self.label) {
+            Ok(backend) => return Ok(backend),
+            Err(e) => e,
+        };
+        if refused.kind == ferry_plugin_api::ErrorKind::AUTH
+            && self.no_password
+            && self.prompts_on_refusal()
+        {
+            if let Some((_, password)) = self.ask_password()? {
+                let mut options = self.options.clone();
+                options.insert("password".into(), toml::Value::String(password));
+                return Backend::open(self.plugin.clone(), &options, &self.label)
+                    .map_err(|e| anyhow::anyhow!(about(&self.label, self.scrub(&e.to_string()))));
             }
-            anyhow::anyhow!(about(&self.label, message))
-        })
+        }
+        let mut message = self.scrub(&refused.to_string());
+        if refused.kind == ferry_plugin_api::ErrorKind::AUTH && self.no_password {
+            message.push_str(&format!(
+                "; no password was found (ferry looks at the URL, the password option, the remote's password_command, ~/.netrc{}, $FERRY_PASSWORD, and asks on a terminal)",
+                if cfg!(feature = "keyring") {
+                    ", the system keyring"
+                } else {
+                    ""
+                }
+            ));
+        }
+        Err(anyhow::anyhow!(about(&self.label, message)))
+    }
+
+    /// Does the plugin want the terminal prompt only after a refused login?
+    fn prompts_on_refusal(&self) -> bool {
+        self.plugin
+            .info
+            .extra
+            .iter()
+            .any(|pair| pair.0.as_str() == "password_prompt" && pair.1.as_str() == "on-refusal")
+    }
+
+    /// The terminal prompt for this target's login (the URL's or the options' user).
+    fn ask_password(&self) -> Result<Option<credentials::Found>> {
+        let TargetSpec::Url { url, .. } = &self.spec else {
+            return Ok(None);
+        };
+        let Ok(location) = Location::parse(url) else {
+            return Ok(None);
+        };
+        let user = self
+            .options
+            .get("user")
+            .and_then(|v| v.as_str())
+            .map(String::from)
+            .or(location.user);
+        match user {
+            Some(user) => credentials::ask(&self.label, &user, &location.host),
+            None => Ok(None),
+        }
     }
 
     /// `text` with a password typed in the target's URL replaced by `***` (a plugin that echoes

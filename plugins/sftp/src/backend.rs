@@ -251,9 +251,10 @@ impl SftpBackend {
             )?;
             match self.status_of(&reply, "RENAME", from)? {
                 status::OK => return Ok(()),
-                // Announced but refused (OpenSSH's `sftp-server -P posix-rename`): use RENAME
-                // from now on.
-                status::OP_UNSUPPORTED => sftp.posix_rename = false,
+                // Announced but refused (OpenSSH's `sftp-server -P posix-rename` answers
+                // PERMISSION_DENIED): use RENAME from now on, which says what is wrong if
+                // anything is.
+                status::OP_UNSUPPORTED | status::PERMISSION_DENIED => sftp.posix_rename = false,
                 _ => return Err(self.status_error(&reply, "RENAME", &format!("{from} → {to}"))),
             }
         }

@@ -151,6 +151,14 @@ pub fn home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/"))
 }
 
+/// `path` with a leading `~/` made the home directory, as OpenSSH reads its paths.
+pub fn expand_tilde(path: &std::path::Path) -> PathBuf {
+    match path.strip_prefix("~") {
+        Ok(rest) => home().join(rest),
+        Err(_) => path.to_path_buf(),
+    }
+}
+
 /// The name of the local user, OpenSSH's default login.
 fn local_user() -> String {
     std::env::var("USER")
@@ -187,7 +195,7 @@ impl SftpConfig {
         };
         let host_config = match &self.ssh_config {
             Some(path) if path.as_os_str() == "none" => HostConfig::default(),
-            Some(path) => ssh_config::read(path, &location.host, true)?,
+            Some(path) => ssh_config::read(&expand_tilde(path), &location.host, true)?,
             None => ssh_config::read(&home().join(".ssh/config"), &location.host, false)?,
         };
         let user = self
@@ -207,7 +215,8 @@ impl SftpConfig {
         } else {
             joined
         };
-        let mut identity_files: Vec<PathBuf> = self.key_file.iter().cloned().collect();
+        let key_file = self.key_file.as_deref().map(expand_tilde);
+        let mut identity_files: Vec<PathBuf> = key_file.iter().cloned().collect();
         identity_files.extend(host_config.identity_files.iter().cloned());
         if identity_files.is_empty() {
             let ssh = home().join(".ssh");
@@ -232,13 +241,14 @@ impl SftpConfig {
             user,
             root,
             identity_files,
-            key_file: self.key_file.clone(),
+            key_file,
             agent: self.agent,
             password: self.password.clone().or(location.password.clone()),
             passphrase: self.passphrase.clone(),
             known_hosts: self
                 .known_hosts
-                .clone()
+                .as_deref()
+                .map(expand_tilde)
                 .unwrap_or_else(|| home().join(".ssh/known_hosts")),
             accept_new,
             connections: self.connections,
@@ -312,6 +322,19 @@ mod tests {
         assert!(e.message.contains("unknown field `port`"), "{}", e.message);
         let e = SftpConfig::parse("location = \"ftp://h/x\"").unwrap_err();
         assert!(e.message.contains("sftp://"), "{}", e.message);
+    }
+
+    #[test]
+    fn paths_starting_with_a_tilde_are_below_home() {
+        let s = settings(
+            "location = \"sftp://h/x\"\nssh_config = \"none\"\nkey_file = \"~/.ssh/deploy\"\nknown_hosts = \"~/kh\"",
+        );
+        assert_eq!(s.identity_files[0], home().join(".ssh/deploy"));
+        assert_eq!(s.known_hosts, home().join("kh"));
+        assert_eq!(
+            expand_tilde(std::path::Path::new("/abs")),
+            PathBuf::from("/abs")
+        );
     }
 
     #[test]

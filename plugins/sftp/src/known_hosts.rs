@@ -298,11 +298,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("ssh/known_hosts");
         let key = blob("ssh-ed25519", b"new");
-        assert_eq!(check(&[file.clone()], "[h]:2", &key), Verdict::Unknown);
+        assert_eq!(
+            check(std::slice::from_ref(&file), "[h]:2", &key),
+            Verdict::Unknown
+        );
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, "other ssh-rsa AAAA").unwrap();
         record(&file, "[h]:2", &key).unwrap();
-        assert_eq!(check(&[file.clone()], "[h]:2", &key), Verdict::Known);
+        assert_eq!(
+            check(std::slice::from_ref(&file), "[h]:2", &key),
+            Verdict::Known
+        );
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(
             text.starts_with("other ssh-rsa AAAA\n[h]:2 ssh-ed25519 "),

@@ -123,8 +123,13 @@ impl Plugin for SftpPlugin {
                 ),
             ])
             .into(),
-            // The port a URL without one means, so ferry knows `sftp://h/` is `h:22`.
-            extra: vec![Tuple2("default_port:sftp".into(), "22".into())].into(),
+            // The port a URL without one means, so ferry knows `sftp://h/` is `h:22`; and no
+            // password prompt before the agent and the key files have had their turn.
+            extra: vec![
+                Tuple2("default_port:sftp".into(), "22".into()),
+                Tuple2("password_prompt".into(), "on-refusal".into()),
+            ]
+            .into(),
         }
     }
 
