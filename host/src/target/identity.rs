@@ -5,8 +5,8 @@
 //! - a local path is made absolute, the symlinks of its existing part resolved, `.`, `..`, `//`
 //!   and a trailing `/` removed; `file:///abs/dir` is the same place as `/abs/dir`;
 //! - a URL's scheme and host are lower-cased, the plugin's default port made explicit, empty
-//!   path segments and a trailing `/` dropped (a leading `//` is kept: for sftp it means an
-//!   absolute path, not one below the login directory), the path's percent-encoding made canonical, and
+//!   path segments and a trailing `/` dropped (a leading `//` is kept where the plugin reads
+//!   paths from a login directory, as sftp does: there it means an absolute path), the path's percent-encoding made canonical, and
 //!   the password removed (it is never part of an identity, a label or a message).
 //!
 //! Spellings ferry used before this module existed are kept as [`Identity::legacy_label`] so
@@ -72,7 +72,12 @@ impl Identity {
 
     /// A URL target. `default_port` is the port the plugin uses for this scheme when none is
     /// written (none known: the port is kept as written).
-    pub fn url(plugin: &str, text: &str, default_port: Option<u16>) -> Result<Self> {
+    pub fn url(
+        plugin: &str,
+        text: &str,
+        default_port: Option<u16>,
+        login_relative: bool,
+    ) -> Result<Self> {
         let location = Location::parse(text).map_err(|e| anyhow::anyhow!("{}", e.message))?;
         let mut authority = format!("{}://", location.scheme);
         if let Some(user) = &location.user {
@@ -87,9 +92,10 @@ impl Identity {
         if let Some(port) = location.port.or(default_port) {
             authority.push_str(&format!(":{port}"));
         }
-        // `sftp://h//srv` (absolute) and `sftp://h/srv` (below the login directory) may be
-        // different places: never one identity, never one baseline.
-        if location.rooted {
+        // Where paths start at a login directory, `sftp://h//srv` (absolute) and `sftp://h/srv`
+        // (below the login directory) may be different places: never one identity, never one
+        // baseline. Elsewhere (FTP) `//srv` is `/srv`, one place.
+        if location.rooted && login_relative {
             authority.push('/');
         }
         Ok(Identity {
@@ -225,7 +231,7 @@ mod tests {
     use super::*;
 
     fn url(text: &str) -> Identity {
-        Identity::url("ftp", text, Some(21)).unwrap()
+        Identity::url("ftp", text, Some(21), false).unwrap()
     }
 
     #[test]
@@ -249,12 +255,12 @@ mod tests {
         assert_ne!(url("ftp://v@h.example/www/site"), canonical);
         assert_ne!(url("ftp://u@h.example:2121/www/site"), canonical);
         // Dot segments are refused, as every plugin refuses them.
-        assert!(Identity::url("ftp", "ftp://u@h/www/../site", Some(21)).is_err());
+        assert!(Identity::url("ftp", "ftp://u@h/www/../site", Some(21), false).is_err());
     }
 
     #[test]
     fn a_leading_double_slash_names_another_place() {
-        let sftp = |text: &str| Identity::url("sftp", text, Some(22)).unwrap();
+        let sftp = |text: &str| Identity::url("sftp", text, Some(22), true).unwrap();
         let below_login = sftp("sftp://u@h/srv/www");
         let absolute = sftp("sftp://u@h//srv/www");
         assert_ne!(below_login, absolute);
@@ -262,6 +268,14 @@ mod tests {
         assert_eq!(sftp("sftp://u@h//").display(), "sftp://u@h:22//");
         assert!(below_login.overlap(&absolute).is_none());
         assert!(absolute.overlap(&sftp("sftp://u@h//srv/www/x")).is_some());
+        // On FTP a path is from the server's root either way: one place.
+        assert_eq!(
+            url("ftp://u@h//www"),
+            Identity {
+                legacy_label: url("ftp://u@h//www").legacy_label,
+                ..url("ftp://u@h/www")
+            }
+        );
     }
 
     #[test]

@@ -137,7 +137,12 @@ impl Target {
                 (identity, location)
             }
             TargetSpec::Url { scheme, url } => (
-                Identity::url(plugin.name(), url, default_port(&plugin, scheme))?,
+                Identity::url(
+                    plugin.name(),
+                    url,
+                    default_port(&plugin, scheme),
+                    login_relative_paths(&plugin),
+                )?,
                 url.clone(),
             ),
         };
@@ -312,6 +317,16 @@ fn default_port(plugin: &LoadedPlugin, scheme: &str) -> Option<u16> {
         .iter()
         .find(|pair| pair.0.as_str() == key)
         .and_then(|pair| pair.1.as_str().parse().ok())
+}
+
+/// Does the plugin read URL paths from the login directory (`paths = login-directory` in its
+/// info), so that a leading `//` names an absolute path?
+fn login_relative_paths(plugin: &LoadedPlugin) -> bool {
+    plugin
+        .info
+        .extra
+        .iter()
+        .any(|pair| pair.0.as_str() == "paths" && pair.1.as_str() == "login-directory")
 }
 
 /// `mydata:reports` → the remote `mydata` and the URL of `reports` below its root. A name that is

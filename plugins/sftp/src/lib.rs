@@ -123,10 +123,12 @@ impl Plugin for SftpPlugin {
                 ),
             ])
             .into(),
-            // The port a URL without one means, so ferry knows `sftp://h/` is `h:22`; and no
-            // password prompt before the agent and the key files have had their turn.
+            // The port a URL without one means, so ferry knows `sftp://h/` is `h:22`; paths
+            // from the login directory (`//` is absolute: another place); and no password
+            // prompt before the agent and the key files have had their turn.
             extra: vec![
                 Tuple2("default_port:sftp".into(), "22".into()),
+                Tuple2("paths".into(), "login-directory".into()),
                 Tuple2("password_prompt".into(), "on-refusal".into()),
             ]
             .into(),
