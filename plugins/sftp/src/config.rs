@@ -52,6 +52,9 @@ pub struct SftpConfig {
     /// SSH connections kept open at most (ferry sets it from --jobs).
     #[serde(default = "default_connections")]
     pub connections: usize,
+    /// The ciphers to offer, in order of preference (OpenSSH's `Ciphers`, comma-separated).
+    #[serde(default = "default_ciphers")]
+    pub ciphers: String,
     /// Seconds before connecting or waiting for the server gives up.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
@@ -67,6 +70,11 @@ fn default_strict() -> String {
 
 fn default_connections() -> usize {
     4
+}
+
+/// The AEAD ciphers first: with AES-NI they leave the CPU to the data.
+fn default_ciphers() -> String {
+    "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr".to_string()
 }
 
 fn default_timeout() -> u64 {
@@ -90,6 +98,7 @@ impl fmt::Debug for SftpConfig {
             .field("strict_host_key_checking", &self.strict_host_key_checking)
             .field("ssh_config", &self.ssh_config)
             .field("connections", &self.connections)
+            .field("ciphers", &self.ciphers)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -124,6 +133,8 @@ pub struct Settings {
     pub accept_new: bool,
     /// Connections at most.
     pub connections: usize,
+    /// Ciphers offered, in order.
+    pub ciphers: String,
     /// Connect and reply timeout.
     pub timeout: Duration,
 }
@@ -252,6 +263,7 @@ impl SftpConfig {
                 .unwrap_or_else(|| home().join(".ssh/known_hosts")),
             accept_new,
             connections: self.connections,
+            ciphers: self.ciphers.clone(),
             timeout: Duration::from_secs(self.timeout.max(1)),
         })
     }

@@ -29,9 +29,6 @@ const HOST_KEY_ORDER: &[&str] = &[
     "ssh-rsa",
 ];
 
-/// Ciphers, the AEAD ones first: with AES-NI they leave the CPU to the data.
-const CIPHERS: &str = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,chacha20-poly1305@openssh.com";
-
 /// The channel's receive window: large enough for the pipelined reads in flight.
 const WINDOW: u32 = 8 * 1024 * 1024;
 
@@ -71,8 +68,8 @@ pub fn connect(settings: &Settings, log: &dyn Fn(&str)) -> Result<Connection, Ba
     let preferred = host_key_preference(&known_hosts::known_types(&known_files, &name));
     session
         .method_pref(MethodType::HostKey, &preferred)
-        .and_then(|()| session.method_pref(MethodType::CryptCs, CIPHERS))
-        .and_then(|()| session.method_pref(MethodType::CryptSc, CIPHERS))
+        .and_then(|()| session.method_pref(MethodType::CryptCs, &settings.ciphers))
+        .and_then(|()| session.method_pref(MethodType::CryptSc, &settings.ciphers))
         .map_err(|e| error::ssh(e, &server, "cannot set the SSH algorithms"))?;
     session
         .handshake()

@@ -117,6 +117,11 @@ impl Plugin for SftpPlugin {
                     "SSH connections at most (ferry sets it from --jobs).",
                 ),
                 OptionDoc::new(
+                    "ciphers",
+                    OptionKind::STRING,
+                    "Ciphers to offer, in order of preference, comma-separated (OpenSSH's Ciphers).",
+                ),
+                OptionDoc::new(
                     "timeout",
                     OptionKind::DURATION_SECS,
                     "Seconds before connecting or waiting for the server gives up.",

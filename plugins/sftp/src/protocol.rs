@@ -459,7 +459,7 @@ pub mod fields {
         }
     }
 
-    /// OPEN: path, flags, no attributes but (for new files) the permissions 0644 less umask.
+    /// OPEN: path, flags and no attributes (a new file gets the server's default mode).
     pub fn open(path: &str, flags: u32) -> impl FnOnce(&mut Vec<u8>) + '_ {
         move |out| {
             put_bytes(out, path.as_bytes());
