@@ -61,11 +61,9 @@ impl<'a> Side<'a> {
         self.backend
             .plugin()
             .info
-            .extra
-            .iter()
-            .find(|pair| pair.0.as_str() == "directory_noun")
-            .map(|pair| pair.1.to_string())
-            .unwrap_or_else(|| "directory".to_string())
+            .extra_value("directory_noun")
+            .unwrap_or("directory")
+            .to_string()
     }
 
     /// Does the backend have this capability?

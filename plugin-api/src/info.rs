@@ -38,6 +38,15 @@ impl PluginInfo {
     pub fn declares(&self, key: &str) -> bool {
         self.options.iter().any(|o| o.name.as_str() == key)
     }
+
+    /// The value of `key` in the `extra` list (`default_port:ftp`, `directory_noun`, `paths`,
+    /// `password_prompt`; the plugin author guide lists them), if the plugin gives one.
+    pub fn extra_value(&self, key: &str) -> Option<&str> {
+        self.extra
+            .iter()
+            .find(|pair| pair.0.as_str() == key)
+            .map(|pair| pair.1.as_str())
+    }
 }
 
 /// The type of an option's value, as a transparent integer.

@@ -197,21 +197,12 @@ impl Target {
 
     /// The password chain after the URL's own password ([`credentials`]).
     fn find_credentials(&self, remote: Option<&Remote>) -> Result<Option<credentials::Found>> {
-        let TargetSpec::Url { url, .. } = &self.spec else {
-            return Ok(None);
-        };
-        let Ok(location) = Location::parse(url) else {
+        let Some((location, user)) = self.login() else {
             return Ok(None);
         };
         if location.password.is_some() {
             return Ok(None);
         }
-        let user = self
-            .options
-            .get("user")
-            .and_then(|v| v.as_str())
-            .map(String::from)
-            .or(location.user);
         credentials::Lookup {
             shown: &self.label,
             remote,
@@ -257,31 +248,30 @@ impl Target {
 
     /// Does the plugin want the terminal prompt only after a refused login?
     fn prompts_on_refusal(&self) -> bool {
-        self.plugin
-            .info
-            .extra
-            .iter()
-            .any(|pair| pair.0.as_str() == "password_prompt" && pair.1.as_str() == "on-refusal")
+        self.plugin.info.extra_value("password_prompt") == Some("on-refusal")
     }
 
     /// The terminal prompt for this target's login (the URL's or the options' user).
     fn ask_password(&self) -> Result<Option<credentials::Found>> {
+        match self.login() {
+            Some((location, Some(user))) => credentials::ask(&self.label, &user, &location.host),
+            _ => Ok(None),
+        }
+    }
+
+    /// A URL target's parsed location and its login: the `user` option, else the URL's.
+    fn login(&self) -> Option<(Location, Option<String>)> {
         let TargetSpec::Url { url, .. } = &self.spec else {
-            return Ok(None);
+            return None;
         };
-        let Ok(location) = Location::parse(url) else {
-            return Ok(None);
-        };
+        let location = Location::parse(url).ok()?;
         let user = self
             .options
             .get("user")
             .and_then(|v| v.as_str())
             .map(String::from)
-            .or(location.user);
-        match user {
-            Some(user) => credentials::ask(&self.label, &user, &location.host),
-            None => Ok(None),
-        }
+            .or_else(|| location.user.clone());
+        Some((location, user))
     }
 
     /// `text` with a password typed in the target's URL replaced by `***` (a plugin that echoes
@@ -310,23 +300,16 @@ impl Target {
 /// The port the plugin uses for `scheme` when a URL names none, from its info
 /// (`default_port:SCHEME`).
 fn default_port(plugin: &LoadedPlugin, scheme: &str) -> Option<u16> {
-    let key = format!("default_port:{scheme}");
     plugin
         .info
-        .extra
-        .iter()
-        .find(|pair| pair.0.as_str() == key)
-        .and_then(|pair| pair.1.as_str().parse().ok())
+        .extra_value(&format!("default_port:{scheme}"))
+        .and_then(|port| port.parse().ok())
 }
 
 /// Does the plugin read URL paths from the login directory (`paths = login-directory` in its
 /// info), so that a leading `//` names an absolute path?
 fn login_relative_paths(plugin: &LoadedPlugin) -> bool {
-    plugin
-        .info
-        .extra
-        .iter()
-        .any(|pair| pair.0.as_str() == "paths" && pair.1.as_str() == "login-directory")
+    plugin.info.extra_value("paths") == Some("login-directory")
 }
 
 /// `mydata:reports` → the remote `mydata` and the URL of `reports` below its root. A name that is
