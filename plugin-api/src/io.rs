@@ -103,21 +103,25 @@ pub fn copy_exact(
     }
     match size {
         Some(expected) if expected != copied => {
-            let gave = if copied > expected {
-                format!("more than the {expected} bytes expected")
-            } else {
-                format!("only {copied} of the {expected} bytes expected")
-            };
-            Err(CopyError::Size(
-                BackendError::new(
-                    ErrorKind::INVALID_INPUT,
-                    format!("{path}: the source gave {gave}; nothing was stored"),
-                )
-                .with_context("path", path),
-            ))
+            Err(CopyError::Size(wrong_size(path, expected, copied)))
         }
         _ => Ok(copied),
     }
+}
+
+/// The error for a source that gave `copied` bytes (more than `expected` means it was stopped
+/// past the end) where `expected` were announced: nothing may be committed.
+pub fn wrong_size(path: &str, expected: u64, copied: u64) -> BackendError {
+    let gave = if copied > expected {
+        format!("more than the {expected} bytes expected")
+    } else {
+        format!("only {copied} of the {expected} bytes expected")
+    };
+    BackendError::new(
+        ErrorKind::INVALID_INPUT,
+        format!("{path}: the source gave {gave}; nothing was stored"),
+    )
+    .with_context("path", path)
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@
 //!   and a trailing `/` removed; `file:///abs/dir` is the same place as `/abs/dir`;
 //! - a URL's scheme and host are lower-cased, the plugin's default port made explicit, empty
 //!   path segments and a trailing `/` dropped (a leading `//` is kept where the plugin reads
-//!   paths from a login directory, as sftp does: there it means an absolute path), the path's percent-encoding made canonical, and
-//!   the password removed (it is never part of an identity, a label or a message).
+//!   paths from a login directory, as sftp does: there it means an absolute path), the path's
+//!   percent-encoding made canonical, and the password removed (it is never part of an
+//!   identity, a label or a message).
 //!
 //! Spellings ferry used before this module existed are kept as [`Identity::legacy_label`] so
 //! that a state written under them is still found.

@@ -331,11 +331,8 @@ fn named_remote<'c>(text: &str, config: &'c Config) -> Result<Option<(&'c Remote
                 remote.url.clone()
             } else {
                 // A remote at `sftp://h//` (the server's absolute root) keeps its `//`.
-                let path = remote
-                    .url
-                    .split_once("://")
-                    .map_or("", |(_, rest)| rest.find('/').map_or("", |at| &rest[at..]));
-                let rooted_root = path.len() >= 2 && path.bytes().all(|b| b == b'/');
+                let rooted_root =
+                    Location::parse(&remote.url).is_ok_and(|l| l.rooted && l.segments.is_empty());
                 let base = remote.url.trim_end_matches('/');
                 format!("{base}{}/{below}", if rooted_root { "/" } else { "" })
             };

@@ -156,6 +156,19 @@ impl SftpBackend {
         })
     }
 
+    /// `Ok` for a STATUS OK `reply`, else the error it reports.
+    pub(crate) fn expect_ok(
+        &self,
+        reply: &Reply,
+        op: &str,
+        path: &str,
+    ) -> Result<(), BackendError> {
+        match reply.status() {
+            Some((status::OK, _)) => Ok(()),
+            _ => Err(self.status_error(reply, op, path)),
+        }
+    }
+
     /// LSTAT of a server path: `None` when it does not exist.
     pub(crate) fn lstat(
         &self,
@@ -267,14 +280,9 @@ impl SftpBackend {
                 // The fallback FTP uses too: a short moment with no file at `to`, never a
                 // partial one.
                 let removed = sftp.call(kind::REMOVE, fields::path(&full_to))?;
-                if self.status_of(&removed, "REMOVE", to)? != status::OK {
-                    return Err(self.status_error(&removed, "REMOVE", to));
-                }
+                self.expect_ok(&removed, "REMOVE", to)?;
                 let again = sftp.call(kind::RENAME, fields::two_paths(&full_from, &full_to))?;
-                match self.status_of(&again, "RENAME", from)? {
-                    status::OK => Ok(()),
-                    _ => Err(self.status_error(&again, "RENAME", &format!("{from} → {to}"))),
-                }
+                self.expect_ok(&again, "RENAME", &format!("{from} → {to}"))
             }
             _ => Err(self.status_error(&reply, "RENAME", &format!("{from} → {to}"))),
         }
@@ -513,10 +521,7 @@ impl BackendImpl for SftpBackend {
             kind::SETSTAT,
             fields::path_attrs(&full, &Attrs::times(seconds)),
         )?;
-        match self.status_of(&reply, "SETSTAT", path)? {
-            status::OK => Ok(()),
-            _ => Err(self.status_error(&reply, "SETSTAT", path)),
-        }
+        self.expect_ok(&reply, "SETSTAT", path)
     }
 
     fn close(&self) -> Result<(), BackendError> {

@@ -178,11 +178,9 @@ fn local_user() -> String {
 }
 
 impl SftpConfig {
-    /// Parses the options table.
+    /// Parses the options table; [`SftpConfig::settings`] then checks and resolves it.
     pub fn parse(options_toml: &str) -> Result<Self, BackendError> {
-        let config: SftpConfig = ferry_plugin_api::options::parse("sftp", options_toml)?;
-        config.settings()?;
-        Ok(config)
+        ferry_plugin_api::options::parse("sftp", options_toml)
     }
 
     /// Resolves URL, options and ~/.ssh/config into connection settings.
@@ -327,12 +325,15 @@ mod tests {
     #[test]
     fn bad_options_are_refused_with_the_reason() {
         let e = SftpConfig::parse("location = \"sftp://h/x\"\nstrict_host_key_checking = \"no\"")
+            .and_then(|c| c.settings())
             .unwrap_err();
         assert_eq!(e.kind, ErrorKind::INVALID_CONFIG);
         assert!(e.message.contains("never accepted"), "{}", e.message);
         let e = SftpConfig::parse("location = \"sftp://h/x\"\nport = 1").unwrap_err();
         assert!(e.message.contains("unknown field `port`"), "{}", e.message);
-        let e = SftpConfig::parse("location = \"ftp://h/x\"").unwrap_err();
+        let e = SftpConfig::parse("location = \"ftp://h/x\"")
+            .and_then(|c| c.settings())
+            .unwrap_err();
         assert!(e.message.contains("sftp://"), "{}", e.message);
     }
 

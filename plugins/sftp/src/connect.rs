@@ -14,7 +14,7 @@ use ssh2::{MethodType, Session};
 use crate::{
     config::Settings,
     error,
-    known_hosts::{self, Verdict},
+    known_hosts::{self, KnownHosts, Verdict},
     protocol::Sftp,
 };
 
@@ -60,12 +60,12 @@ pub fn connect(settings: &Settings, log: &dyn Fn(&str)) -> Result<Connection, Ba
         Session::new().map_err(|e| error::ssh(e, &server, "cannot start an SSH session"))?;
     session.set_tcp_stream(tcp);
     session.set_timeout(settings.timeout.as_millis().min(u32::MAX as u128) as u32);
-    let known_files = [
+    let known = KnownHosts::read(&[
         settings.known_hosts.clone(),
         PathBuf::from(GLOBAL_KNOWN_HOSTS),
-    ];
+    ]);
     let name = known_hosts::host_name(&settings.host, settings.port);
-    let preferred = host_key_preference(&known_hosts::known_types(&known_files, &name));
+    let preferred = host_key_preference(&known.known_types(&name));
     session
         .method_pref(MethodType::HostKey, &preferred)
         .and_then(|()| session.method_pref(MethodType::CryptCs, &settings.ciphers))
@@ -74,7 +74,7 @@ pub fn connect(settings: &Settings, log: &dyn Fn(&str)) -> Result<Connection, Ba
     session
         .handshake()
         .map_err(|e| error::ssh(e, &server, "SSH handshake failed"))?;
-    verify_host_key(&session, settings, &known_files, &name, &server, log)?;
+    verify_host_key(&session, settings, &known, &name, &server, log)?;
     authenticate(&session, settings, &server)?;
     let channel = session
         .channel_open("session", WINDOW, 32 * 1024, None)
@@ -131,7 +131,7 @@ fn host_key_preference(known: &[String]) -> String {
 fn verify_host_key(
     session: &Session,
     settings: &Settings,
-    known_files: &[PathBuf],
+    known: &KnownHosts,
     name: &str,
     server: &str,
     log: &dyn Fn(&str),
@@ -145,7 +145,7 @@ fn verify_host_key(
     let fingerprint = known_hosts::fingerprint(key);
     let key_type = known_hosts::blob_type(key).unwrap_or("unknown");
     let file = settings.known_hosts.display();
-    match known_hosts::check(known_files, name, key) {
+    match known.check(name, key) {
         Verdict::Known => Ok(()),
         Verdict::Revoked => Err(error::host_key(
             server,

@@ -141,43 +141,55 @@ pub fn check_text(text: &str, file: &Path, name: &str, key: &[u8]) -> Verdict {
     verdict
 }
 
-/// Checks `key` for `name` against `files` (the user's, then the system's): a changed or
-/// revoked key anywhere wins over a match elsewhere, as the safer answer.
-pub fn check(files: &[PathBuf], name: &str, key: &[u8]) -> Verdict {
-    let mut verdict = Verdict::Unknown;
-    for file in files {
-        let Ok(text) = std::fs::read_to_string(file) else {
-            continue;
-        };
-        match check_text(&text, file, name, key) {
-            Verdict::Unknown => {}
-            Verdict::Known if verdict == Verdict::Unknown => verdict = Verdict::Known,
-            Verdict::Known => {}
-            bad => return bad,
-        }
-    }
-    verdict
+/// The known_hosts files of one connection, read once: the user's, then the system's.
+pub struct KnownHosts {
+    files: Vec<(PathBuf, String)>,
 }
 
-/// The key types `files` know for `name`, to ask the server for those first (as OpenSSH does),
-/// so that a host known by its RSA key is not called unknown for offering Ed25519.
-pub fn known_types(files: &[PathBuf], name: &str) -> Vec<String> {
-    let mut types = Vec::new();
-    for file in files {
-        let Ok(text) = std::fs::read_to_string(file) else {
-            continue;
-        };
-        for line in lines(&text) {
-            if !line.revoked && hosts_match(line.hosts, name) {
+impl KnownHosts {
+    /// Reads `paths`; a missing or unreadable file holds no keys.
+    pub fn read(paths: &[PathBuf]) -> Self {
+        KnownHosts {
+            files: paths
+                .iter()
+                .filter_map(|path| Some((path.clone(), std::fs::read_to_string(path).ok()?)))
+                .collect(),
+        }
+    }
+
+    /// Checks `key` for `name`: a changed or revoked key in any file wins over a match
+    /// elsewhere, as the safer answer.
+    pub fn check(&self, name: &str, key: &[u8]) -> Verdict {
+        let mut verdict = Verdict::Unknown;
+        for (file, text) in &self.files {
+            match check_text(text, file, name, key) {
+                Verdict::Unknown => {}
+                Verdict::Known if verdict == Verdict::Unknown => verdict = Verdict::Known,
+                Verdict::Known => {}
+                bad => return bad,
+            }
+        }
+        verdict
+    }
+
+    /// The key types known for `name`, to ask the server for those first (as OpenSSH does), so
+    /// that a host known by its RSA key is not called unknown for offering Ed25519.
+    pub fn known_types(&self, name: &str) -> Vec<String> {
+        let mut types: Vec<String> = Vec::new();
+        for (_, text) in &self.files {
+            for line in lines(text) {
+                if line.revoked || !hosts_match(line.hosts, name) {
+                    continue;
+                }
                 if let Some(t) = blob_type(&line.key) {
-                    if !types.iter().any(|known: &String| known == t) {
+                    if !types.iter().any(|known| known == t) {
                         types.push(t.to_string());
                     }
                 }
             }
         }
+        types
     }
-    types
 }
 
 /// OpenSSH's fingerprint of a key: `SHA256:` and the unpadded base64 of its blob's SHA-256.
@@ -298,23 +310,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("ssh/known_hosts");
         let key = blob("ssh-ed25519", b"new");
-        assert_eq!(
-            check(std::slice::from_ref(&file), "[h]:2", &key),
-            Verdict::Unknown
-        );
+        let known = || KnownHosts::read(std::slice::from_ref(&file));
+        assert_eq!(known().check("[h]:2", &key), Verdict::Unknown);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, "other ssh-rsa AAAA").unwrap();
         record(&file, "[h]:2", &key).unwrap();
-        assert_eq!(
-            check(std::slice::from_ref(&file), "[h]:2", &key),
-            Verdict::Known
-        );
+        assert_eq!(known().check("[h]:2", &key), Verdict::Known);
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(
             text.starts_with("other ssh-rsa AAAA\n[h]:2 ssh-ed25519 "),
             "{text}"
         );
-        assert_eq!(known_types(&[file], "[h]:2"), ["ssh-ed25519"]);
+        assert_eq!(known().known_types("[h]:2"), ["ssh-ed25519"]);
     }
 
     #[test]

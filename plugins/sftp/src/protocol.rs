@@ -65,7 +65,6 @@ pub mod open {
     pub const WRITE: u32 = 0x02;
     pub const CREAT: u32 = 0x08;
     pub const TRUNC: u32 = 0x10;
-    pub const EXCL: u32 = 0x20;
 }
 
 const ATTR_SIZE: u32 = 0x1;

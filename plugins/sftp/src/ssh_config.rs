@@ -66,7 +66,7 @@ pub fn parse(text: &str, host: &str) -> Result<HostConfig, String> {
                     format!("line {}: Port `{value}` is not a port number", number + 1)
                 })?);
             }
-            "identityfile" => config.identity_files.push(expand_tilde(value, host)),
+            "identityfile" => config.identity_files.push(identity_path(value, host)),
             _ => {}
         }
     }
@@ -90,12 +90,10 @@ fn unquote(value: &str) -> &str {
         .unwrap_or(value)
 }
 
-fn expand_tilde(value: &str, host: &str) -> PathBuf {
+/// An IdentityFile value as a path: `%h` is the host, `%%` a `%`, a leading `~` the home.
+fn identity_path(value: &str, host: &str) -> PathBuf {
     let value = value.replace("%h", host).replace("%%", "%");
-    match value.strip_prefix("~/") {
-        Some(rest) => crate::config::home().join(rest),
-        None => PathBuf::from(value),
-    }
+    crate::config::expand_tilde(Path::new(&value))
 }
 
 /// Does a `Host` line's pattern list match `host`? Any positive pattern must match and no

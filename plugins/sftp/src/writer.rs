@@ -7,7 +7,7 @@
 
 use std::{collections::VecDeque, io::Read, sync::mpsc};
 
-use ferry_plugin_api::{temp_name::temp_name, BackendError, Entry, ErrorKind};
+use ferry_plugin_api::{io::wrong_size, temp_name::temp_name, BackendError, Entry, ErrorKind};
 
 use crate::{
     backend::{entry_from, last_component, SftpBackend},
@@ -52,7 +52,7 @@ pub fn write(
     let written = match send_bytes(backend, sftp, &handle, path, source, size) {
         Ok(written) => written,
         Err(e) => {
-            discard(sftp, &handle, &full_temp);
+            discard(sftp, Some(&handle), &full_temp);
             return Err(e);
         }
     };
@@ -66,23 +66,22 @@ pub fn write(
     let close_id = sftp.send(kind::CLOSE, fields::handle(&handle))?;
     let set_reply = set_id.map(|id| sftp.wait(id)).transpose()?;
     let closed = sftp.wait(close_id)?;
-    if backend.status_of(&closed, "CLOSE", path)? != status::OK {
-        let error = backend.status_error(&closed, "CLOSE", path);
-        let _ = sftp.call(kind::REMOVE, fields::path(&full_temp));
+    let stored = backend
+        .expect_ok(&closed, "CLOSE", path)
+        .and_then(|()| match set_reply {
+            Some(reply) => backend.expect_ok(&reply, "FSETSTAT", path),
+            None => Ok(()),
+        })
+        .and_then(|()| {
+            if direct {
+                Ok(())
+            } else {
+                backend.rename_on(sftp, &temp, path)
+            }
+        });
+    if let Err(error) = stored {
+        discard(sftp, None, &full_temp);
         return Err(error);
-    }
-    if let Some(reply) = set_reply {
-        if backend.status_of(&reply, "FSETSTAT", path)? != status::OK {
-            let error = backend.status_error(&reply, "FSETSTAT", path);
-            let _ = sftp.call(kind::REMOVE, fields::path(&full_temp));
-            return Err(error);
-        }
-    }
-    if !direct {
-        if let Err(e) = backend.rename_on(sftp, &temp, path) {
-            let _ = sftp.call(kind::REMOVE, fields::path(&full_temp));
-            return Err(e);
-        }
     }
     let full = backend.settings().full(path);
     let attrs = backend
@@ -184,18 +183,7 @@ fn send_bytes(
     sent?;
     let offset = read?;
     match size {
-        Some(expected) if expected != offset => {
-            let gave = if offset > expected {
-                format!("more than the {expected} bytes expected")
-            } else {
-                format!("only {offset} of the {expected} bytes expected")
-            };
-            Err(BackendError::new(
-                ErrorKind::INVALID_INPUT,
-                format!("{path}: the source gave {gave}; nothing was stored"),
-            )
-            .with_context("path", path))
-        }
+        Some(expected) if expected != offset => Err(wrong_size(path, expected, offset)),
         _ => Ok(offset),
     }
 }
@@ -241,10 +229,7 @@ fn check_write(
     path: &str,
 ) -> Result<(), BackendError> {
     let reply = sftp.wait(id)?;
-    match backend.status_of(&reply, "WRITE", path)? {
-        status::OK => Ok(()),
-        _ => Err(backend.status_error(&reply, "WRITE", path)),
-    }
+    backend.expect_ok(&reply, "WRITE", path)
 }
 
 /// Reads until `buffer` is full or the source ends.
@@ -261,12 +246,14 @@ fn fill(source: &mut dyn Read, buffer: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-/// Closes and removes a temporary file after a failure (best effort: the channel may be gone;
-/// the host removes strays by their temporary names on the next run).
-fn discard(sftp: &mut Sftp, handle: &[u8], full_temp: &str) {
+/// Closes (if still open) and removes a temporary file after a failure (best effort: the
+/// channel may be gone; the host removes strays by their temporary names on the next run).
+fn discard(sftp: &mut Sftp, handle: Option<&[u8]>, full_temp: &str) {
     if sftp.broken {
         return;
     }
-    let _ = sftp.call(kind::CLOSE, fields::handle(handle));
+    if let Some(handle) = handle {
+        let _ = sftp.call(kind::CLOSE, fields::handle(handle));
+    }
     let _ = sftp.call(kind::REMOVE, fields::path(full_temp));
 }
