@@ -18,9 +18,6 @@ command -v zsh >/dev/null || need_apt+=(zsh)
 command -v fish >/dev/null || need_apt+=(fish)
 [[ -x /usr/sbin/sshd ]] || need_apt+=(openssh-server)
 command -v ssh-agent >/dev/null || need_apt+=(openssh-client)
-# The sftp plugin builds libssh2 against the system's OpenSSL.
-[[ -f /usr/include/openssl/ssl.h ]] || need_apt+=(libssl-dev)
-command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 if ((${#need_apt[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq

@@ -91,7 +91,27 @@ pub(crate) fn run(command: &mut Command) {
     );
 }
 
-pub(crate) fn ferrytest_ids() -> (u32, u32) {
+/// Writes `root/rel` as a change made on a server by someone else: the file and the
+/// directories made for it are owned by `ferrytest`, the account the servers run as, so that
+/// they can still replace it.
+pub fn put_as_ferrytest(root: &Path, rel: &str, bytes: &[u8]) {
+    let (uid, gid) = ferrytest_ids();
+    let path = root.join(rel);
+    let mut created = Vec::new();
+    let mut at = path.parent().unwrap().to_path_buf();
+    while !at.exists() {
+        created.push(at.clone());
+        at = at.parent().unwrap().to_path_buf();
+    }
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    for item in created.iter().chain(std::iter::once(&path)) {
+        std::os::unix::fs::chown(item, Some(uid), Some(gid)).unwrap();
+    }
+}
+
+/// The uid and gid of the Unix account `ferrytest`.
+pub fn ferrytest_ids() -> (u32, u32) {
     let id = |flag: &str| -> u32 {
         let out = Command::new("id")
             .args([flag, "ferrytest"])
@@ -460,19 +480,7 @@ impl FtpServer {
     /// Writes a file straight into the served tree, as a change made on the server by someone
     /// else (owned by the server's account so the server can still replace it).
     pub fn put(&self, rel: &str, bytes: &[u8]) {
-        let (uid, gid) = ferrytest_ids();
-        let path = self.root.join(rel);
-        let mut created = Vec::new();
-        let mut at = path.parent().unwrap().to_path_buf();
-        while !at.exists() {
-            created.push(at.clone());
-            at = at.parent().unwrap().to_path_buf();
-        }
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-        for item in created.iter().chain(std::iter::once(&path)) {
-            std::os::unix::fs::chown(item, Some(uid), Some(gid)).unwrap();
-        }
+        put_as_ferrytest(&self.root, rel, bytes);
     }
 
     /// The options table for opening a backend on `path` in-process.

@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::servers::{ferrytest_ids, free_port, run};
+use crate::servers::{ferrytest_ids, free_port, put_as_ferrytest, run};
 
 /// The account the tests log in as.
 pub const SSH_USER: &str = "ferrytest";
@@ -201,19 +201,34 @@ impl SshServer {
     /// Writes a file straight into the served tree, as a change made on the server by someone
     /// else (owned by `ferrytest` so that SFTP can still replace it).
     pub fn put(&self, rel: &str, bytes: &[u8]) {
-        let (uid, gid) = ferrytest_ids();
-        let path = self.root.join(rel);
-        let mut created = Vec::new();
-        let mut at = path.parent().unwrap().to_path_buf();
-        while !at.exists() {
-            created.push(at.clone());
-            at = at.parent().unwrap().to_path_buf();
-        }
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-        for item in created.iter().chain(std::iter::once(&path)) {
-            std::os::unix::fs::chown(item, Some(uid), Some(gid)).unwrap();
-        }
+        put_as_ferrytest(&self.root, rel, bytes);
+    }
+
+    /// Does the server carry out OpenSSH's own `sftp` client's `rename` over an existing file?
+    /// That client renames with posix-rename where the server offers it, and its plain RENAME
+    /// refuses an existing target: false means ferry must take its fallback.
+    pub fn replacing_rename_works(&self) -> bool {
+        let batch = self.dir.join("rename.batch");
+        let (a, b) = (self.root.join(".probe-a"), self.root.join(".probe-b"));
+        put_as_ferrytest(&self.root, ".probe-a", b"a");
+        put_as_ferrytest(&self.root, ".probe-b", b"b");
+        std::fs::write(&batch, format!("rename {} {}\n", a.display(), b.display())).unwrap();
+        let status = Command::new("sftp")
+            .args(["-q", "-b"])
+            .arg(&batch)
+            .arg("-i")
+            .arg(&self.client_key)
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", self.known_hosts.display()))
+            .args(["-o", "BatchMode=yes", "-P", &self.port.to_string()])
+            .arg(format!("{SSH_USER}@127.0.0.1"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run OpenSSH's sftp");
+        let _ = std::fs::remove_file(&a);
+        let _ = std::fs::remove_file(&b);
+        status.success()
     }
 }
 

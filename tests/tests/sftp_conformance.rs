@@ -8,7 +8,7 @@ use ferry::{
     plugins::{Registry, SearchPath},
 };
 use ferry_plugin_api::{conformance, Capabilities};
-use ferry_tests::{sshd::SshServer, workspace_plugin_dir};
+use ferry_tests::{servers::ferrytest_ids, sshd::SshServer, workspace_plugin_dir};
 
 fn open(options: &toml::Table) -> Result<Backend, ferry_plugin_api::BackendError> {
     let registry = Registry::new(SearchPath::only([workspace_plugin_dir()]));
@@ -17,14 +17,21 @@ fn open(options: &toml::Table) -> Result<Backend, ferry_plugin_api::BackendError
 
 #[test]
 fn the_sftp_plugin_passes_conformance_against_openssh() {
-    passes(&SshServer::start());
+    let server = SshServer::start();
+    assert!(server.replacing_rename_works());
+    passes(&server);
 }
 
 /// Without posix-rename a replacing rename removes the old file first (FTP's fallback); the
 /// suite's atomic-write and rename checks still hold.
 #[test]
 fn the_fallback_without_posix_rename_passes_conformance() {
-    passes(&SshServer::start_without_posix_rename());
+    let server = SshServer::start_without_posix_rename();
+    assert!(
+        !server.replacing_rename_works(),
+        "this server still replaces files on rename: the fallback would go untested"
+    );
+    passes(&server);
 }
 
 fn passes(server: &SshServer) {
@@ -56,10 +63,4 @@ fn passes(server: &SshServer) {
     ] {
         assert!(report.passed(check), "{check} did not run:\n{report}");
     }
-}
-
-fn ferrytest_ids() -> (u32, u32) {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata("/home/ferrytest").unwrap();
-    (meta.uid(), meta.gid())
 }
