@@ -31,8 +31,14 @@ FISHDIR := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
 all: build
 
+# Cargo runs with make's own variables taken out of its environment: the vendored OpenSSL
+# (plugins/sftp) is built by its own `make install_dev`, which would otherwise inherit DESTDIR —
+# from the command line through MAKEFLAGS, or from the environment — and install itself under
+# the staging root instead of cargo's build directory ("OpenSSL library directory does not exist").
+CARGO_ENV := env -u DESTDIR -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES
+
 build:
-	$(CARGO) build --workspace --release --locked
+	$(CARGO_ENV) $(CARGO) build --workspace --release --locked
 
 test:
 	scripts/test.sh

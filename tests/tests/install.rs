@@ -72,6 +72,20 @@ fn the_installed_ferry_finds_its_plugins_without_environment_variables() {
 }
 
 #[test]
+fn the_staging_root_holds_only_the_prefix() {
+    // DESTDIR once leaked from `make install` through cargo into the vendored OpenSSL's own
+    // `make install_dev`, which installed itself under the staging root (and broke the build).
+    let root = workspace_root().join("target/install-root");
+    prefix();
+    let mut entries: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, ["opt"], "{} holds more than opt/", root.display());
+}
+
+#[test]
 fn the_man_pages_render() {
     for page in ["ferry.1", "ferry-sync.1", "ferry-plugins.1"] {
         let output = Command::new("man")
