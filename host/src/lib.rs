@@ -9,8 +9,8 @@
 //! - [`sync`]: the engine — [`scan`] both sides, load the [`state`] baseline, [`plan`] every
 //!   path, [`transfer`] what changed, [`report`] it — with [`filter`] and [`parallel`] helpers;
 //!   the layers below it share [`pair`] (the two sides of a run), [`side`] (one side: a backend
-//!   and how its changes are detected), [`options`] (what shapes a run) and [`relpath`] (paths
-//!   inside a tree);
+//!   and how its changes are detected), [`options`] (what shapes a run), [`relpath`] (paths
+//!   inside a tree) and [`hash`] (content hashes);
 //! - [`cli`]: the clap definitions and one module per subcommand; [`task`]: `ferry.toml` tasks;
 //! - [`output`]: stdout writing that survives a closed pipe.
 #![warn(missing_docs)]
@@ -19,6 +19,7 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod filter;
+pub mod hash;
 pub mod options;
 pub mod output;
 pub mod pair;

@@ -334,6 +334,57 @@ impl Pair {
         self.root.path().join("state/ferry")
     }
 
+    /// The one snapshot in the state directory, parsed, and its path.
+    pub fn snapshot(&self) -> (PathBuf, serde_json::Value) {
+        let files: Vec<PathBuf> = std::fs::read_dir(self.state_dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+        (files[0].clone(), value)
+    }
+
+    /// Rewrites the snapshot as a ferry before BLAKE3 wrote it: format 1, and on `sides` ("a",
+    /// "b") the SHA-256 of the file's content in `tree` instead of its BLAKE3 hash.
+    pub fn downgrade_snapshot_to_sha256(&self, tree: &Path, sides: &[&str]) {
+        use sha2::{Digest, Sha256};
+        let (file, mut state) = self.snapshot();
+        state["version"] = 1.into();
+        for (path, record) in state["records"].as_object_mut().unwrap() {
+            if record.get("dir").is_some() {
+                continue;
+            }
+            let content = std::fs::read(tree.join(path)).unwrap();
+            let sha256: String = Sha256::digest(&content)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            for side in sides {
+                let side = record[*side].as_object_mut().unwrap();
+                side.remove("blake3").expect("a BLAKE3 hash");
+                side.insert("sha256".into(), sha256.clone().into());
+            }
+        }
+        std::fs::write(&file, serde_json::to_vec(&state).unwrap()).unwrap();
+    }
+
+    /// The hash algorithms recorded for `path`'s sides a and b in the snapshot.
+    pub fn hash_keys(&self, path: &str) -> [String; 2] {
+        let (_, state) = self.snapshot();
+        ["a", "b"].map(|side| {
+            let keys: Vec<&String> = state["records"][path][side]
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| *k == "sha256" || *k == "blake3")
+                .collect();
+            assert_eq!(keys.len(), 1, "{path} {side}: {state}");
+            keys[0].clone()
+        })
+    }
+
     /// Runs `ferry ARGS` with this pair's state and config directories.
     pub fn ferry(&self, args: &[&str]) -> Run {
         Run::from_output(self.command(args).output().expect("run ferry"))

@@ -76,6 +76,31 @@ fn a_killed_download_never_replaces_the_good_remote_file() {
 }
 
 #[test]
+fn a_record_half_in_sha256_still_tells_alike_changes_from_conflicts() {
+    let pair = Pair::new();
+    let (l, r) = (pair.src.to_str().unwrap(), pair.dst.to_str().unwrap());
+    put(&pair.src, "same.txt", b"one");
+    put(&pair.src, "edit.txt", b"one");
+    assert_eq!(pair.ferry(&["bisync", l, r]).code, 0);
+    // One side's hashes from a ferry before BLAKE3, the other's from this one.
+    pair.downgrade_snapshot_to_sha256(&pair.src, &["a"]);
+    // Both sides changed alike: no conflict, though the record mixes the two algorithms.
+    for dir in [&pair.src, &pair.dst] {
+        put(dir, "same.txt", b"two");
+    }
+    put(&pair.dst, "edit.txt", b"changed");
+    let run = pair.ferry(&["bisync", l, r]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains(" 0 conflicts,"), "{}", run.stdout);
+    assert_eq!(
+        text_tree(&pair.src),
+        entries(&[("edit.txt", "changed"), ("same.txt", "two")])
+    );
+    assert_eq!(text_tree(&pair.src), text_tree(&pair.dst));
+    assert_eq!(pair.hash_keys("same.txt"), ["blake3", "blake3"]);
+}
+
+#[test]
 fn an_emptied_side_deletes_nothing_on_the_other() {
     let pair = Pair::new();
     let (l, r) = (pair.src.to_str().unwrap(), pair.dst.to_str().unwrap());

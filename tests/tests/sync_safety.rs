@@ -63,6 +63,68 @@ fn same_size_edits_are_found_and_touches_are_not_transfers() {
 }
 
 #[test]
+fn a_state_with_sha256_hashes_from_an_older_ferry_is_still_read() {
+    let pair = Pair::new();
+    for (name, content) in [("a.txt", "aaaa"), ("b.txt", "bbbb"), ("c.txt", "cccc")] {
+        put(&pair.src, name, content.as_bytes());
+        set_mtime(&pair.src, name, 1_000_000);
+    }
+    pair.sync(&[]);
+    assert_eq!(pair.snapshot().1["version"], 2);
+    assert_eq!(pair.hash_keys("a.txt"), ["blake3", "blake3"]);
+    pair.downgrade_snapshot_to_sha256(&pair.src, &["a", "b"]);
+
+    // Read as it is: nothing hashed, nothing sent; rewritten as format 2, hashes kept.
+    let summary = json_summary(&pair.sync(&["--json"]));
+    assert_eq!(
+        (
+            summary["unchanged"].as_u64(),
+            summary["hashed_files"].as_u64()
+        ),
+        (Some(3), Some(0)),
+        "{summary}"
+    );
+    assert_eq!(pair.snapshot().1["version"], 2);
+    assert_eq!(pair.hash_keys("b.txt"), ["sha256", "sha256"]);
+
+    // A touch is told from an edit by the recorded SHA-256.
+    put(&pair.src, "a.txt", b"AAAA");
+    set_mtime(&pair.src, "a.txt", 2_000_000);
+    set_mtime(&pair.src, "b.txt", 3_000_000);
+    let run = pair.sync(&["--json"]);
+    let summary = json_summary(&run);
+    assert_eq!(
+        (
+            summary["uploaded"].as_u64(),
+            summary["hashed_files"].as_u64()
+        ),
+        (Some(1), Some(2)),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(r#""path":"a.txt","reason":"modified""#));
+    assert_eq!(
+        text_tree(&pair.dst),
+        entries(&[("a.txt", "AAAA"), ("b.txt", "bbbb"), ("c.txt", "cccc")])
+    );
+    // What was hashed again is recorded in BLAKE3; the rest keeps its SHA-256.
+    let source = if pair.src < pair.dst { 0 } else { 1 };
+    assert_eq!(pair.hash_keys("a.txt"), ["blake3", "blake3"]);
+    assert_eq!(pair.hash_keys("b.txt")[source], "blake3");
+    assert_eq!(pair.hash_keys("b.txt")[1 - source], "sha256");
+    assert_eq!(pair.hash_keys("c.txt"), ["sha256", "sha256"]);
+    let summary = json_summary(&pair.sync(&["--json"]));
+    assert_eq!(
+        (
+            summary["unchanged"].as_u64(),
+            summary["hashed_files"].as_u64()
+        ),
+        (Some(3), Some(0)),
+        "{summary}"
+    );
+}
+
+#[test]
 fn a_no_op_rerun_hashes_nothing() {
     let pair = Pair::new();
     for i in 0..2000 {

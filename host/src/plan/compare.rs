@@ -1,18 +1,17 @@
 //! Change detection. Each side is compared with its own past only, never one side's clock with
-//! the other's: a content side by SHA-256 (re-hashed only when its size or mtime changed), a
-//! version side by its change token, else size and mtime within its precision.
+//! the other's: a content side by its content hash (re-hashed only when its size or mtime
+//! changed; [`crate::hash`]), a version side by its change token, else size and mtime within its
+//! precision.
 
 use std::{
     collections::HashMap,
-    io::Read,
     sync::atomic::{AtomicU64, Ordering},
 };
 
 use ferry_plugin_api::{BackendError, Capabilities, HashAlgo};
-use sha2::{Digest, Sha256};
 
 use crate::{
-    backend::Backend,
+    hash::{hash_file, same_content, Algorithm, ContentHash},
     pair::Pair,
     scan::Node,
     side::{CompareBy, Side},
@@ -22,9 +21,6 @@ use crate::{
 /// The coarsest mtime precision at which equal dates count as equal content for a path that has
 /// a baseline (2 s: FAT; MLSD and MDTM give 1 s).
 pub const PROOF_PRECISION_NS: u64 = 2_000_000_000;
-
-/// Streaming buffer for hashing.
-const BUFFER_SIZE: usize = 256 * 1024;
 
 /// Did `side` (`which` of the run) change since `base`? A content side is compared by hash
 /// (taken from `hashes` when its stat changed), a version side by version. `Err` says why it
@@ -41,7 +37,11 @@ pub fn side_changed(
         CompareBy::Version => Ok(!version_unchanged(node, base)),
         CompareBy::Content if stat_unchanged(node, base) => Ok(false),
         CompareBy::Content => match hashes.get(which, path) {
-            Some(Ok(hash)) => Ok(base.sha256.as_deref() != Some(hash.as_str())),
+            // Compared in the algorithm the baseline used (the request asked for it).
+            Some(Ok(now)) => Ok(base
+                .hash
+                .as_ref()
+                .is_none_or(|then| ContentHash::find(now, then.algorithm) != Some(then))),
             Some(Err(e)) => Err(format!("cannot read to compare: {e}")),
             None => Err("internal error: no hash was computed".to_string()),
         },
@@ -49,39 +49,28 @@ pub fn side_changed(
 }
 
 /// An unchanged side's record brought up to date: a touched content side gets its new stat
-/// (same hash), a pending version side the version it now lists.
-pub fn refreshed(side: &Side, node: &Node, base: &SideState) -> SideState {
+/// (and, when it was hashed again to tell, the hash in the current algorithm: an old record's
+/// SHA-256 moves to BLAKE3 as files are touched), a pending version side the version it now
+/// lists.
+pub fn refreshed(
+    side: &Side,
+    node: &Node,
+    base: &SideState,
+    hashed: Option<&[ContentHash]>,
+) -> SideState {
     match side.compare {
         CompareBy::Content => SideState {
             size: node.size,
             mtime_ns: node.mtime_ns,
+            hash: hashed
+                .and_then(ContentHash::preferred)
+                .cloned()
+                .or_else(|| base.hash.clone()),
             ..base.clone()
         },
         CompareBy::Version if base.pending => side_state(side, node, None),
         CompareBy::Version => base.clone(),
     }
-}
-
-/// Lower-case hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 of a file, streamed through a fixed buffer.
-pub fn sha256_of(backend: &Backend, path: &str) -> Result<String, BackendError> {
-    let mut reader = backend.open_read(path, 0)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; BUFFER_SIZE];
-    loop {
-        let n = reader
-            .read(&mut buffer)
-            .map_err(|e| BackendError::from_io(e, path))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
 }
 
 /// Same size and the exact same mtime: a content side's stored hash can be trusted.
@@ -114,17 +103,17 @@ pub fn mtimes_match(a: Option<i64>, b: Option<i64>, precision_ns: u64) -> bool {
 /// What a side looks like now, for storing in the baseline. A side compared by version keeps
 /// the content hash too where one is known: a version listed too coarsely to be proven is
 /// settled by it before anything replaces it (`transfer::settle`).
-pub fn side_state(side: &Side, node: &Node, sha256: Option<String>) -> SideState {
+pub fn side_state(side: &Side, node: &Node, hash: Option<ContentHash>) -> SideState {
     match side.compare {
         CompareBy::Content => SideState {
-            sha256,
+            hash,
             size: node.size,
             mtime_ns: node.mtime_ns,
             token: None,
             pending: false,
         },
         CompareBy::Version => SideState {
-            sha256,
+            hash,
             size: node.size,
             mtime_ns: node.mtime_ns,
             token: node.token.clone(),
@@ -135,37 +124,77 @@ pub fn side_state(side: &Side, node: &Node, sha256: Option<String>) -> SideState
 
 pub use crate::pair::Which;
 
-/// Hashes computed for planning, by side and path.
+/// A file to hash for planning: on which side, and with which algorithms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HashRequest {
+    /// The side.
+    pub which: Which,
+    /// The file.
+    pub path: String,
+    /// The algorithms to hash it with (in one read).
+    pub algorithms: &'static [Algorithm],
+}
+
+/// The algorithms to hash a content side with when its stat changed since `record`: those the
+/// record's hashes used, so that it can be compared with its past and with the other side's
+/// recorded hash, and the current one, to record.
+pub fn algorithms_since(record: &crate::state::Record) -> &'static [Algorithm] {
+    let old = [&record.a, &record.b].iter().any(|side| {
+        side.hash
+            .as_ref()
+            .is_some_and(|h| h.algorithm == Algorithm::Sha256)
+    });
+    if old {
+        &[Algorithm::CURRENT, Algorithm::Sha256]
+    } else {
+        &[Algorithm::CURRENT]
+    }
+}
+
+/// Hashes computed for planning, by side and path: one per algorithm requested.
 #[derive(Debug, Default)]
 pub struct Hashes {
-    results: HashMap<(Which, String), Result<String, BackendError>>,
+    results: HashMap<(Which, String), Result<Vec<ContentHash>, BackendError>>,
     /// How many files were read to hash them.
     pub files_read: u64,
 }
 
 impl Hashes {
     /// The hash of `path` on `which`, if it was requested.
-    pub fn get(&self, which: Which, path: &str) -> Option<&Result<String, BackendError>> {
+    pub fn get(&self, which: Which, path: &str) -> Option<&Result<Vec<ContentHash>, BackendError>> {
         self.results.get(&(which, path.to_string()))
     }
 }
 
 /// Computes the requested hashes with `jobs` workers: a content side is read and hashed; a
 /// version side is asked for a server-side SHA-256 (only requested where it has one).
-pub fn compute(requests: Vec<(Which, String)>, sides: Pair<&Side>, jobs: usize) -> Hashes {
+pub fn compute(requests: Vec<HashRequest>, sides: Pair<&Side>, jobs: usize) -> Hashes {
     let files_read = AtomicU64::new(0);
-    let hashed = crate::parallel::map(&requests, jobs, |(which, path)| {
-        let side = sides[*which];
+    let hashed = crate::parallel::map(&requests, jobs, |request| {
+        let side = sides[request.which];
         match side.compare {
             CompareBy::Content => {
                 files_read.fetch_add(1, Ordering::Relaxed);
-                sha256_of(side.backend, path)
+                hash_file(side.backend, &request.path, request.algorithms)
             }
-            CompareBy::Version => side.backend.checksum(path, HashAlgo::SHA256),
+            CompareBy::Version => {
+                side.backend
+                    .checksum(&request.path, HashAlgo::SHA256)
+                    .map(|hex| {
+                        vec![ContentHash {
+                            algorithm: Algorithm::Sha256,
+                            hex,
+                        }]
+                    })
+            }
         }
     });
     Hashes {
-        results: requests.into_iter().zip(hashed).collect(),
+        results: requests
+            .into_iter()
+            .map(|request| (request.which, request.path))
+            .zip(hashed)
+            .collect(),
         files_read: files_read.into_inner(),
     }
 }
@@ -184,11 +213,11 @@ pub struct Now<'a> {
 }
 
 impl Now<'_> {
-    /// Its content hash, if one is known: computed for this run, or the baseline's when the
+    /// Its content hashes, if any is known: computed for this run, or the baseline's when the
     /// stat of a side compared by content has not changed since.
-    fn hash(&self, hashes: &Hashes, path: &str) -> Result<Option<String>, String> {
+    fn hashes(&self, hashes: &Hashes, path: &str) -> Result<Option<Vec<ContentHash>>, String> {
         match hashes.get(self.which, path) {
-            Some(Ok(hash)) => Ok(Some(hash.clone())),
+            Some(Ok(computed)) => Ok(Some(computed.clone())),
             Some(Err(e)) if e.kind == ferry_plugin_api::ErrorKind::UNSUPPORTED => Ok(None),
             Some(Err(e)) => Err(format!("cannot read to compare: {e}")),
             None => Ok(self
@@ -196,7 +225,8 @@ impl Now<'_> {
                 .filter(|base| {
                     self.side.compare == CompareBy::Content && stat_unchanged(self.node, base)
                 })
-                .and_then(|base| base.sha256.clone())),
+                .and_then(|base| base.hash.clone())
+                .map(|hash| vec![hash])),
         }
     }
 }
@@ -215,9 +245,13 @@ pub fn equal_now(
     if sizes_comparable && a.node.size != b.node.size {
         return Ok(None);
     }
-    let (a_hash, b_hash) = (a.hash(hashes, path)?, b.hash(hashes, path)?);
-    let equal = match (&a_hash, &b_hash) {
-        (Some(x), Some(y)) => x == y,
+    let (a_hashes, b_hashes) = (a.hashes(hashes, path)?, b.hashes(hashes, path)?);
+    let by_hash = match (&a_hashes, &b_hashes) {
+        (Some(x), Some(y)) => same_content(x, y),
+        _ => None,
+    };
+    let equal = match by_hash {
+        Some(equal) => equal,
         // Without exact sizes only equal hashes prove two files equal; two sides that are both
         // hashed by content are never compared by date.
         _ if !sizes_comparable => false,
@@ -234,10 +268,12 @@ pub fn equal_now(
             a.node.precision_ns.max(b.node.precision_ns),
         ),
     };
+    let recorded =
+        |hashes: Option<Vec<ContentHash>>| hashes.and_then(|h| ContentHash::preferred(&h).cloned());
     Ok(equal.then(|| {
         (
-            side_state(a.side, a.node, a_hash),
-            side_state(b.side, b.node, b_hash),
+            side_state(a.side, a.node, recorded(a_hashes)),
+            side_state(b.side, b.node, recorded(b_hashes)),
         )
     }))
 }

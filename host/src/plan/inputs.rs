@@ -7,11 +7,12 @@
 use std::collections::BTreeSet;
 
 use super::{
-    compare::{self, Hashes, Now},
+    compare::{self, HashRequest, Hashes, Now},
     guard::Guard,
     xml, Plan, Which,
 };
 use crate::{
+    hash::Algorithm,
     options::SyncOptions,
     pair::{side_names, Pair},
     scan::{Node, Tree},
@@ -77,7 +78,10 @@ impl<'a> Inputs<'a> {
     /// changed since its record, and of both sides of a file without a record whose sizes
     /// match (each side that can give one; with one side compared by version and no server
     /// checksum, the side compared by content alone). `--force` in a one-way run needs none.
-    fn hash_requests(&self, paths: &BTreeSet<&str>) -> Vec<(Which, String)> {
+    /// Hashes are taken with the algorithms their comparison needs: those of the record's
+    /// hashes ([`compare::algorithms_since`]); SHA-256 where a server's checksum is the other
+    /// side; else the current one.
+    fn hash_requests(&self, paths: &BTreeSet<&str>) -> Vec<HashRequest> {
         let mut requests = Vec::new();
         if (self.options.force || self.options.size_only) && !self.two_way {
             return requests;
@@ -85,6 +89,14 @@ impl<'a> Inputs<'a> {
         let both_hashable = Which::BOTH
             .iter()
             .all(|&which| compare::can_hash(self.sides[which]));
+        let both_content = Which::BOTH
+            .iter()
+            .all(|&which| self.sides[which].compare == CompareBy::Content);
+        let first_run_algorithms: &'static [Algorithm] = if both_hashable && !both_content {
+            &[Algorithm::Sha256]
+        } else {
+            &[Algorithm::CURRENT]
+        };
         for &path in paths {
             let files = Pair::from_fn(|which| self.file(which, path));
             match self.file_record(path) {
@@ -95,7 +107,11 @@ impl<'a> Inputs<'a> {
                             if side.compare == CompareBy::Content
                                 && !compare::stat_unchanged(node, self.base(which, record))
                             {
-                                requests.push((which, path.to_string()));
+                                requests.push(HashRequest {
+                                    which,
+                                    path: path.to_string(),
+                                    algorithms: compare::algorithms_since(record),
+                                });
                             }
                         }
                     }
@@ -109,7 +125,11 @@ impl<'a> Inputs<'a> {
                     {
                         for which in Which::BOTH {
                             if both_hashable || self.sides[which].compare == CompareBy::Content {
-                                requests.push((which, path.to_string()));
+                                requests.push(HashRequest {
+                                    which,
+                                    path: path.to_string(),
+                                    algorithms: first_run_algorithms,
+                                });
                             }
                         }
                     }
@@ -152,11 +172,23 @@ impl<'a> Inputs<'a> {
         }
     }
 
-    /// An unchanged file's record brought up to date (a touched side's new stat, a pending
-    /// version read back); `None` when nothing changed.
-    pub fn refreshed(&self, nodes: Pair<&Node>, record: &Record) -> Option<Record> {
+    /// An unchanged file's record brought up to date (a touched side's new stat and hash, a
+    /// pending version read back); `None` when nothing changed.
+    pub fn refreshed(
+        &self,
+        path: &str,
+        nodes: Pair<&Node>,
+        record: &Record,
+        hashes: &Hashes,
+    ) -> Option<Record> {
         let refreshed = self.record(Pair::from_fn(|which| {
-            compare::refreshed(self.sides[which], nodes[which], self.base(which, record))
+            let hashed = hashes.get(which, path).and_then(|h| h.as_ref().ok());
+            compare::refreshed(
+                self.sides[which],
+                nodes[which],
+                self.base(which, record),
+                hashed.map(Vec::as_slice),
+            )
         }));
         (refreshed != *record).then_some(refreshed)
     }

@@ -191,7 +191,7 @@ impl<'a> OneWay<'a> {
             why: why.to_string(),
         };
         match (source_changed, destination_changed) {
-            (false, false) => kept(inputs.refreshed(nodes, base)),
+            (false, false) => kept(inputs.refreshed(path, nodes, base, hashes)),
             (true, false) => transfer(Reason::Modified),
             (true, true) => conflict("conflict: changed on both sides"),
             (false, true) => conflict(DESTINATION_CHANGED),

@@ -339,7 +339,9 @@ impl<'a> TwoWay<'a> {
                 let record = cell.record.expect("unchanged sides have a record");
                 Action::Keep {
                     path: owned.clone(),
-                    record: self.inputs.refreshed(Pair::new(l, r), record),
+                    record: self
+                        .inputs
+                        .refreshed(&owned, Pair::new(l, r), record, hashes),
                     unchanged_file: true,
                 }
             }

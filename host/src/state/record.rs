@@ -3,29 +3,82 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{ser::SerializeStruct, Deserialize, Serialize, Serializer};
 
-/// What one side looked like. A side compared by content keeps `sha256`; a side compared by
-/// version keeps `token` (else size and mtime). `pending` marks a version the server assigns
-/// after a write that ferry has not read back yet: such a side counts as unchanged on the next
-/// run and takes the version it then lists.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+use crate::hash::{Algorithm, ContentHash};
+
+/// What one side looked like. A side compared by content keeps its content `hash`; a side
+/// compared by version keeps `token` (else size and mtime). `pending` marks a version the server
+/// assigns after a write that ferry has not read back yet: such a side counts as unchanged on
+/// the next run and takes the version it then lists.
+///
+/// In the state file the hash is written under its algorithm's name:
+/// `{"blake3"?: hex, "sha256"?: hex, "size", "mtime_ns"?, "token"?, "pending"?}` (`sha256` in
+/// states written before ferry hashed with BLAKE3).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "SideStateRepr")]
 pub struct SideState {
-    /// Content hash, lower-case hex.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
+    /// Content hash.
+    pub hash: Option<ContentHash>,
     /// Size in bytes.
     pub size: u64,
     /// Modification time, ns since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtime_ns: Option<i64>,
     /// The backend's change token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// The version is not known yet (written, not read back).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
+}
+
+/// [`SideState`] as the state file spells it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SideStateRepr {
+    #[serde(default)]
+    blake3: Option<String>,
+    #[serde(default)]
+    sha256: Option<String>,
+    size: u64,
+    #[serde(default)]
+    mtime_ns: Option<i64>,
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    pending: bool,
+}
+
+impl From<SideStateRepr> for SideState {
+    fn from(repr: SideStateRepr) -> Self {
+        let of = |algorithm| move |hex| ContentHash { algorithm, hex };
+        SideState {
+            hash: (repr.blake3.map(of(Algorithm::Blake3)))
+                .or_else(|| repr.sha256.map(of(Algorithm::Sha256))),
+            size: repr.size,
+            mtime_ns: repr.mtime_ns,
+            token: repr.token,
+            pending: repr.pending,
+        }
+    }
+}
+
+impl Serialize for SideState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut fields = serializer.serialize_struct("SideState", 5)?;
+        if let Some(hash) = &self.hash {
+            fields.serialize_field(hash.algorithm.name(), &hash.hex)?;
+        }
+        fields.serialize_field("size", &self.size)?;
+        if let Some(mtime_ns) = &self.mtime_ns {
+            fields.serialize_field("mtime_ns", mtime_ns)?;
+        }
+        if let Some(token) = &self.token {
+            fields.serialize_field("token", token)?;
+        }
+        if self.pending {
+            fields.serialize_field("pending", &true)?;
+        }
+        fields.end()
+    }
 }
 
 /// One path of the baseline.
@@ -92,5 +145,37 @@ impl Baseline {
     /// Number of file records.
     pub fn file_count(&self) -> usize {
         self.records.values().filter(|r| !r.dir).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_side_is_written_with_its_algorithm_and_read_back_in_either() {
+        let side = SideState {
+            hash: Some(ContentHash {
+                algorithm: Algorithm::Blake3,
+                hex: "ab".into(),
+            }),
+            size: 3,
+            mtime_ns: Some(7),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&side).unwrap();
+        assert_eq!(json, r#"{"blake3":"ab","size":3,"mtime_ns":7}"#);
+        assert_eq!(serde_json::from_str::<SideState>(&json).unwrap(), side);
+        let old: SideState =
+            serde_json::from_str(r#"{"sha256":"cd","size":3,"token":"t","pending":true}"#).unwrap();
+        assert_eq!(
+            old.hash,
+            Some(ContentHash {
+                algorithm: Algorithm::Sha256,
+                hex: "cd".into()
+            })
+        );
+        assert!(old.pending);
+        assert!(serde_json::from_str::<SideState>(r#"{"md5":"x","size":1}"#).is_err());
     }
 }

@@ -3,9 +3,9 @@
 //! Files, for a pair whose key is the first 16 hex digits of SHA-256 over its two endpoint
 //! labels (sorted), in `$XDG_STATE_HOME/ferry/` (default `~/.local/state/ferry/`), mode 0600:
 //!
-//! - `KEY.json`, the compacted snapshot: `{"format": "ferry-baseline", "version": 1,
+//! - `KEY.json`, the compacted snapshot: `{"format": "ferry-baseline", "version": 2,
 //!   "endpoints": [A, B], "records": {PATH: {"dir"?: true, "a": SIDE, "b": SIDE}}}` where SIDE is
-//!   `{"sha256"?, "size", "mtime_ns"?, "token"?, "pending"?}`;
+//!   `{"blake3"?, "sha256"?, "size", "mtime_ns"?, "token"?, "pending"?}` ([`SideState`]);
 //! - `KEY.journal`, changes since the snapshot, one JSON object a line: `{"set": PATH, "record":
 //!   RECORD}` or `{"drop": PATH}`. Every completed action is appended at once (so a killed
 //!   process loses nothing) and the journal is fsynced every `checkpoint_every` actions (so a
@@ -16,9 +16,11 @@
 //! an append) is ignored, and a writing session cuts it off before appending, so that a second
 //! interruption cannot bury it mid-file. At the end of a run that changed anything the snapshot
 //! is rewritten atomically (temporary file, fsync, rename) and the journal removed; a run that
-//! changed nothing leaves the files alone. A snapshot of another
+//! changed nothing leaves the files alone. A snapshot of a newer
 //! format version, or one that does not parse, is an error that names the file: never a silent
-//! reset.
+//! reset. Version 1 (hashes all SHA-256) is read as it is, and rewritten as version 2 when a run
+//! first opens it for writing, before any BLAKE3 hash reaches its journal: an older ferry then
+//! refuses the state by its version rather than by a journal line it cannot read.
 
 use std::{
     fs::{self, File, OpenOptions},
@@ -31,10 +33,14 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+#[cfg(doc)]
+use super::record::SideState;
 use super::record::{Baseline, Record};
 
-/// The on-disk format version this ferry reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format version this ferry writes.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this ferry reads.
+const OLDEST_READABLE_VERSION: u32 = 1;
 const FORMAT_NAME: &str = "ferry-baseline";
 
 /// The directory holding baselines: `$XDG_STATE_HOME/ferry`, else `~/.local/state/ferry`.
@@ -210,13 +216,23 @@ enum JournalLineRef<'a> {
 
 /// Loads the baseline of `paths` (empty if none exists yet).
 pub fn load(paths: &StatePaths) -> Result<Baseline> {
+    Ok(load_versioned(paths)?.0)
+}
+
+fn readable(version: u64) -> bool {
+    (u64::from(OLDEST_READABLE_VERSION)..=u64::from(FORMAT_VERSION)).contains(&version)
+}
+
+/// [`load`], and the format version of the snapshot if there is one.
+fn load_versioned(paths: &StatePaths) -> Result<(Baseline, Option<u32>)> {
     let mut baseline = Baseline::default();
+    let mut version = None;
     match fs::read(&paths.snapshot) {
         Ok(bytes) => {
             let shown = paths.snapshot.display();
             let snapshot = match serde_json::from_slice::<Snapshot>(&bytes) {
                 Ok(snapshot)
-                    if snapshot.format == FORMAT_NAME && snapshot.version == FORMAT_VERSION =>
+                    if snapshot.format == FORMAT_NAME && readable(snapshot.version.into()) =>
                 {
                     snapshot
                 }
@@ -228,8 +244,8 @@ pub fn load(paths: &StatePaths) -> Result<Baseline> {
                     if format != FORMAT_NAME {
                         bail!("{shown} is not a ferry sync state (format `{format}`)");
                     }
-                    if version != u64::from(FORMAT_VERSION) {
-                        bail!("the sync state {shown} has format version {version}, but this ferry reads version {FORMAT_VERSION}; use the ferry that wrote it, or move the file away to start over");
+                    if !readable(version) {
+                        bail!("the sync state {shown} has format version {version}, but this ferry reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}; use the ferry that wrote it, or move the file away to start over");
                     }
                     return Err(parsed.err().map_or_else(
                         || anyhow::anyhow!("the sync state {shown} is damaged"),
@@ -248,6 +264,7 @@ pub fn load(paths: &StatePaths) -> Result<Baseline> {
                 );
             }
             baseline.records = snapshot.records;
+            version = Some(snapshot.version);
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => {
@@ -257,7 +274,7 @@ pub fn load(paths: &StatePaths) -> Result<Baseline> {
         }
     }
     replay_journal(&paths.journal, &mut baseline)?;
-    Ok(baseline)
+    Ok((baseline, version))
 }
 
 fn replay_journal(path: &Path, baseline: &mut Baseline) -> Result<()> {
@@ -375,20 +392,22 @@ impl StateStore {
         fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the state directory {}", dir.display()))?;
         let lock = lock(&paths)?;
-        let baseline = load(&paths)?;
+        let (baseline, version) = load_versioned(&paths)?;
         repair_torn_tail(&paths.journal)?;
         let changed = paths.journal.exists();
-        Ok((
-            StateStore {
-                paths,
-                _lock: lock,
-                journal: None,
-                checkpoint_every: checkpoint_every.max(1),
-                since_checkpoint: 0,
-                changed,
-            },
-            baseline,
-        ))
+        let mut store = StateStore {
+            paths,
+            _lock: lock,
+            journal: None,
+            checkpoint_every: checkpoint_every.max(1),
+            since_checkpoint: 0,
+            changed,
+        };
+        if version.is_some_and(|v| v < FORMAT_VERSION) {
+            store.changed = true;
+            store.compact(&baseline)?;
+        }
+        Ok((store, baseline))
     }
 
     /// The files of this baseline.
@@ -498,7 +517,10 @@ mod tests {
             dir: false,
             a: SideState {
                 size,
-                sha256: Some("ab".into()),
+                hash: Some(crate::hash::ContentHash {
+                    algorithm: crate::hash::Algorithm::Blake3,
+                    hex: "ab".into(),
+                }),
                 ..Default::default()
             },
             b: SideState {
@@ -598,7 +620,7 @@ mod tests {
         .unwrap();
         let error = format!("{:#}", load(&paths).unwrap_err());
         assert!(
-            error.contains("format version 99, but this ferry reads version 1"),
+            error.contains("format version 99, but this ferry reads versions 1 to 2"),
             "{error}"
         );
         fs::write(&paths.snapshot, "not json").unwrap();

@@ -1,5 +1,5 @@
 //! Copying one file between two backends: the destination plugin pulls the bytes from the
-//! source plugin's reader through the host, which hashes them (SHA-256) and counts them on the
+//! source plugin's reader through the host, which hashes them (BLAKE3) and counts them on the
 //! way. Nothing is held in memory beyond the plugins' fixed buffers. A cut source read is resumed
 //! where it stopped ([`super::resume`]); other retryable failures are retried with backoff on a
 //! fresh read.
@@ -14,13 +14,16 @@ use std::{
 };
 
 use ferry_plugin_api::{BackendError, Entry};
-use sha2::{Digest, Sha256};
 
 use super::{
     bwlimit::RateLimit,
     resume::{Resuming, Version},
 };
-use crate::{options::Cancel, plan::compare::hex, side::Side};
+use crate::{
+    hash::{ContentHash, Hasher},
+    options::Cancel,
+    side::Side,
+};
 
 /// How the copies of a run go: retries of a retryable failure, the run's byte counter (for
 /// progress; bytes of failed attempts are taken back out) and the run's cancel token.
@@ -40,7 +43,7 @@ pub struct Copying<'a> {
 /// cancelled.
 struct Tap<R> {
     inner: R,
-    hasher: Arc<Mutex<Sha256>>,
+    hasher: Arc<Mutex<Hasher>>,
     attempt_bytes: Arc<AtomicU64>,
     run_bytes: Arc<AtomicU64>,
     cancel: Cancel,
@@ -70,8 +73,8 @@ impl<R: Read> Read for Tap<R> {
 pub struct Copied {
     /// The destination entry as its backend now reports it.
     pub entry: Entry,
-    /// SHA-256 of the bytes copied.
-    pub sha256: String,
+    /// The hash of the bytes copied (current algorithm).
+    pub hash: ContentHash,
     /// How many bytes were copied.
     pub bytes: u64,
 }
@@ -166,7 +169,7 @@ fn copy_once(
         resumes,
         copying.cancel.clone(),
     )?;
-    let hasher = Arc::new(Mutex::new(Sha256::new()));
+    let hasher = Arc::new(Mutex::new(Hasher::current()));
     let tap = Tap {
         inner: reader,
         hasher: hasher.clone(),
@@ -182,10 +185,12 @@ fn copy_once(
     let entry = destination
         .backend
         .write(to_path, tap, expected, settable_mtime)?;
-    let digest = std::mem::take(&mut *hasher.lock().expect("hasher")).finalize();
+    let hash = std::mem::replace(&mut *hasher.lock().expect("hasher"), Hasher::current())
+        .finish()
+        .swap_remove(0);
     Ok(Copied {
         entry,
-        sha256: hex(&digest),
+        hash,
         bytes: attempt_bytes.load(Ordering::Relaxed),
     })
 }

@@ -496,7 +496,7 @@ impl Run<'_, '_> {
                     // it is not taken for someone else's edit) but no source hash, so the next
                     // run sends the source again.
                     let from_state = SideState {
-                        sha256: None,
+                        hash: None,
                         size: node.size,
                         mtime_ns: node.mtime_ns,
                         token: None,
@@ -511,7 +511,7 @@ impl Run<'_, '_> {
                 }
                 let from_state = match executor.side(from).compare {
                     CompareBy::Content => SideState {
-                        sha256: Some(copied.sha256.clone()),
+                        hash: Some(copied.hash.clone()),
                         size: copied.bytes,
                         mtime_ns: node.mtime_ns,
                         token: None,
@@ -520,7 +520,7 @@ impl Run<'_, '_> {
                     CompareBy::Version => compare::side_state(
                         executor.side(from),
                         &node,
-                        node.token.is_none().then(|| copied.sha256.clone()),
+                        node.token.is_none().then(|| copied.hash.clone()),
                     ),
                 };
                 self.report(Event::Transferred {
@@ -561,7 +561,7 @@ impl Run<'_, '_> {
         let entry = &copied.entry;
         match self.executor.side(to).compare {
             CompareBy::Content => SideState {
-                sha256: Some(copied.sha256.clone()),
+                hash: Some(copied.hash.clone()),
                 size: entry.size,
                 mtime_ns: entry.mtime_ns.into_option(),
                 token: None,
@@ -581,7 +581,7 @@ impl Run<'_, '_> {
                 SideState {
                     // What was sent, where no token proves the version: settles a version
                     // listed too coarsely (`settle`).
-                    sha256: token.is_none().then(|| copied.sha256.clone()),
+                    hash: token.is_none().then(|| copied.hash.clone()),
                     size: entry.size,
                     mtime_ns,
                     pending,

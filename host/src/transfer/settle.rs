@@ -12,8 +12,9 @@ use ferry_plugin_api::{BackendError, ErrorKind};
 
 use super::Run;
 use crate::{
+    hash::hash_file,
     pair::Which,
-    plan::compare::{mtimes_match, sha256_of, version_unchanged, PROOF_PRECISION_NS},
+    plan::compare::{mtimes_match, version_unchanged, PROOF_PRECISION_NS},
     side::CompareBy,
     state::SideState,
 };
@@ -66,8 +67,10 @@ impl Run<'_, '_> {
         {
             return Ok(true);
         }
-        match &base.sha256 {
-            Some(recorded) => Ok(sha256_of(side.backend, path)? == *recorded),
+        match &base.hash {
+            Some(recorded) => {
+                Ok(hash_file(side.backend, path, &[recorded.algorithm])?.first() == Some(recorded))
+            }
             None => Ok(true),
         }
     }
