@@ -100,6 +100,34 @@ fn a_record_half_in_sha256_still_tells_alike_changes_from_conflicts() {
     assert_eq!(pair.hash_keys("same.txt"), ["blake3", "blake3"]);
 }
 
+/// Found by bisync_model with PROPTEST_CASES=10000: remote deleted a directory the last sync
+/// had seen empty while local wrote a first file into it; `--resolve remote` took that for a
+/// conflict and deleted the never-synced file. Deleting an empty directory deletes no content.
+#[test]
+fn a_new_file_in_a_directory_deleted_empty_on_the_other_side_is_kept() {
+    let pair = Pair::new();
+    let (l, r) = (pair.src.to_str().unwrap(), pair.dst.to_str().unwrap());
+    std::fs::create_dir_all(pair.src.join("d")).unwrap();
+    assert_eq!(pair.ferry(&["bisync", l, r]).code, 0);
+    assert!(pair.dst.join("d").is_dir());
+    put(&pair.src, "d/c", b"first version");
+    std::fs::remove_dir(pair.dst.join("d")).unwrap();
+    for strategy in ["remote", "skip"] {
+        let run = pair.ferry(&["bisync", "--resolve", strategy, l, r]);
+        assert_eq!(run.code, 0, "{strategy}: {}{}", run.stdout, run.stderr);
+        assert_eq!(
+            text_tree(&pair.src),
+            entries(&[("d/", ""), ("d/c", "first version")])
+        );
+        assert_eq!(text_tree(&pair.dst), text_tree(&pair.src), "{}", run.stdout);
+    }
+    // Deleting the directory again, now that it holds a synced file, is a deletion to apply.
+    std::fs::remove_dir_all(pair.dst.join("d")).unwrap();
+    let run = pair.ferry(&["bisync", "--force", l, r]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(!pair.src.join("d").exists(), "{}", run.stdout);
+}
+
 #[test]
 fn an_emptied_side_deletes_nothing_on_the_other() {
     let pair = Pair::new();

@@ -212,6 +212,13 @@ impl<'a> TwoWay<'a> {
                         path: owned,
                         on: kept_on,
                     });
+                } else if !self.held_synced_files(path) {
+                    // The deleting side removed no file's content, only a directory it saw
+                    // empty: what the other side has below it now is new, and goes across.
+                    plan.actions.push(Action::Mkdir {
+                        path: owned,
+                        on: kept_on.other(),
+                    });
                 } else {
                     let tree = self.inputs.trees[kept_on];
                     let files = tree
@@ -273,6 +280,17 @@ impl<'a> TwoWay<'a> {
             }
             _ => self.decide_file(path, cell, hashes, plan, &mut resolve),
         }
+    }
+
+    /// Did the last sync record a file below directory `dir`?
+    fn held_synced_files(&self, dir: &str) -> bool {
+        let prefix = format!("{dir}/");
+        self.inputs
+            .baseline
+            .records
+            .range(prefix.clone()..)
+            .take_while(|(path, _)| path.starts_with(&prefix))
+            .any(|(_, record)| !record.dir)
     }
 
     fn decide_file(
