@@ -63,7 +63,16 @@ impl SshServer {
         Self::start_with_sftp("internal-sftp -P posix-rename")
     }
 
+    /// Starts sshd offering only `cipher` and `mac`, so that a client must speak exactly these.
+    pub fn start_with_cipher(cipher: &str, mac: &str) -> Self {
+        Self::start_with("internal-sftp", &format!("Ciphers {cipher}\nMACs {mac}\n"))
+    }
+
     fn start_with_sftp(subsystem: &str) -> Self {
+        Self::start_with(subsystem, "")
+    }
+
+    fn start_with(subsystem: &str, extra_config: &str) -> Self {
         let sshd = Path::new("/usr/sbin/sshd");
         assert!(
             sshd.is_file(),
@@ -93,7 +102,7 @@ impl SshServer {
              AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\n\
              PasswordAuthentication yes\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
              PermitRootLogin no\nAllowUsers {SSH_USER}\nSubsystem sftp {subsystem}\n\
-             UseDNS no\nMaxStartups 200\nMaxSessions 64\nLogLevel VERBOSE\n"
+             UseDNS no\nMaxStartups 200\nMaxSessions 64\nLogLevel VERBOSE\n{extra_config}"
         );
         let config_file = dir.join("sshd_config");
         std::fs::write(&config_file, config).unwrap();
