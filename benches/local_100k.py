@@ -58,7 +58,7 @@ def same_tree(a: Path, b: Path) -> bool:
     return walk(a, b)
 
 
-def commands(ferry: str, src: Path, dst: Path, state: Path) -> dict[str, dict[str, list[str]]]:
+def commands(ferry: str, src: Path, dst: Path) -> dict[str, dict[str, list[str]]]:
     rsync = ["rsync", "-a", "--delete", f"{src}/", f"{dst}/"]
     rclone = ["rclone", "sync", "--config", "/dev/null", str(src), str(dst)]
     ferry_cmd = [ferry, "sync", "--quiet", str(src), str(dst)]
@@ -113,7 +113,7 @@ def main() -> int:
                 shutil.rmtree(state, ignore_errors=True)
                 dst.mkdir()
                 env = dict(os.environ, XDG_STATE_HOME=str(state), XDG_CONFIG_HOME=str(work / "cfg"))
-                table = commands(args.ferry, src, dst, state)[name]
+                table = commands(args.ferry, src, dst)[name]
                 for scenario in ("first", "noop"):
                     if scenario not in table:
                         continue

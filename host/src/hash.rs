@@ -3,7 +3,7 @@
 //!
 //! ferry hashes with BLAKE3: on the 1 GiB upload of issue 13 SHA-256 was 64 % of ferry's CPU,
 //! and BLAKE3 on one thread hashes the same bytes about three times faster
-//! (`cargo bench -p ferry --bench hashing` measures both). Baselines written before kept
+//! (`cargo bench -p ferry --bench host_parts` measures both). Baselines written before kept
 //! SHA-256; their hashes stay valid and are compared with SHA-256 until the file's stat changes
 //! and it is hashed again (then with both, so that either side of an old record can still be
 //! compared), and a server that offers checksums offers SHA-256.
@@ -99,6 +99,14 @@ impl Hasher {
         if let Some(blake3) = &mut self.blake3 {
             blake3.update(bytes);
         }
+    }
+
+    /// The hash of everything hashed, in the current algorithm (which it must have been given).
+    pub fn finish_current(self) -> ContentHash {
+        self.finish()
+            .into_iter()
+            .find(|h| h.algorithm == Algorithm::CURRENT)
+            .expect("a hasher of the current algorithm")
     }
 
     /// The hashes of everything hashed, one per algorithm, the current one first.

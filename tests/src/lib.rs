@@ -56,6 +56,18 @@ pub fn workspace_plugin_dir() -> PathBuf {
     dir
 }
 
+/// Opens the workspace's plugin `name` in this process through the host's loader, with
+/// `options`; `label` names the target in its errors.
+pub fn open_plugin(
+    name: &str,
+    options: &toml::Table,
+    label: &str,
+) -> Result<ferry::backend::Backend, ferry_plugin_api::BackendError> {
+    let registry =
+        ferry::plugins::Registry::new(ferry::plugins::SearchPath::only([workspace_plugin_dir()]));
+    ferry::backend::Backend::open(registry.get(name).unwrap(), options, label)
+}
+
 /// Runs `ferry` with `args`, with a clean plugin environment (no `$FERRY_PLUGIN_PATH`, a private
 /// `$XDG_DATA_HOME`), and returns its output.
 pub fn ferry(args: &[&str]) -> Output {

@@ -2,16 +2,12 @@
 //! server: odd names (spaces, `+`, `&`, non-ASCII, a literal `%20`), empty files, a binary over
 //! 64 MiB streamed, atomic writes on short and long sources; plus how the plugin meets errors.
 
-use ferry::{
-    backend::Backend,
-    plugins::{Registry, SearchPath},
-};
+use ferry::backend::Backend;
 use ferry_plugin_api::{conformance, Capabilities, ErrorKind};
-use ferry_tests::{exist::ExistServer, workspace_plugin_dir};
+use ferry_tests::{exist::ExistServer, open_plugin, workspace_plugin_dir};
 
 fn open(options: &toml::Table) -> Result<Backend, ferry_plugin_api::BackendError> {
-    let registry = Registry::new(SearchPath::only([workspace_plugin_dir()]));
-    Backend::open(registry.get("exist").unwrap(), options, "exist test")
+    open_plugin("exist", options, "exist test")
 }
 
 #[test]

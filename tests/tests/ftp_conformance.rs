@@ -2,20 +2,16 @@
 //! (MLSD, MFMT), pure-ftpd (MLSD), vsftpd (LIST only) and ProFTPD (MLSD, MFMT), and FTPS
 //! explicit and implicit with a certificate from a private CA given through `ca_file`.
 
-use ferry::{
-    backend::Backend,
-    plugins::{Registry, SearchPath},
-};
+use ferry::backend::Backend;
 use ferry_plugin_api::{conformance, Capabilities, ErrorKind};
-use ferry_tests::{servers::*, workspace_plugin_dir};
+use ferry_tests::{open_plugin, servers::*, workspace_plugin_dir};
 
 fn open(
     server: &FtpServer,
     plugin: &str,
     options: toml::Table,
 ) -> Result<Backend, ferry_plugin_api::BackendError> {
-    let registry = Registry::new(SearchPath::only([workspace_plugin_dir()]));
-    Backend::open(registry.get(plugin).unwrap(), &options, &server.url(""))
+    open_plugin(plugin, &options, &server.url(""))
 }
 
 fn passes(server: &FtpServer, plugin: &str) -> conformance::Report {

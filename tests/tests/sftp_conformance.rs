@@ -3,16 +3,12 @@
 //! that nothing is written through it); plus what the plugin does with a server without
 //! `posix-rename@openssh.com` and with paths relative to the login directory.
 
-use ferry::{
-    backend::Backend,
-    plugins::{Registry, SearchPath},
-};
+use ferry::backend::Backend;
 use ferry_plugin_api::{conformance, Capabilities};
-use ferry_tests::{servers::ferrytest_ids, sshd::SshServer, workspace_plugin_dir};
+use ferry_tests::{open_plugin, servers::ferrytest_ids, sshd::SshServer, workspace_plugin_dir};
 
 fn open(options: &toml::Table) -> Result<Backend, ferry_plugin_api::BackendError> {
-    let registry = Registry::new(SearchPath::only([workspace_plugin_dir()]));
-    Backend::open(registry.get("sftp").unwrap(), options, "sftp test")
+    open_plugin("sftp", options, "sftp test")
 }
 
 #[test]

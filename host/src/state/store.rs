@@ -5,7 +5,8 @@
 //!
 //! - `KEY.json`, the compacted snapshot: `{"format": "ferry-baseline", "version": 2,
 //!   "endpoints": [A, B], "records": {PATH: {"dir"?: true, "a": SIDE, "b": SIDE}}}` where SIDE is
-//!   `{"blake3"?, "sha256"?, "size", "mtime_ns"?, "token"?, "pending"?}` ([`SideState`]);
+//!   `{"blake3"?, "sha256"?, "size", "mtime_ns"?, "token"?, "pending"?}`
+//!   ([`SideState`](super::record::SideState));
 //! - `KEY.journal`, changes since the snapshot, one JSON object a line: `{"set": PATH, "record":
 //!   RECORD}` or `{"drop": PATH}`. Every completed action is appended at once (so a killed
 //!   process loses nothing) and the journal is fsynced every `checkpoint_every` actions (so a
@@ -33,8 +34,6 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-#[cfg(doc)]
-use super::record::SideState;
 use super::record::{Baseline, Record};
 
 /// The on-disk format version this ferry writes.
@@ -80,10 +79,7 @@ impl StatePaths {
             hasher.update([0u8]);
             hasher.update(label.as_bytes());
         }
-        let key: String = hasher.finalize()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let key = crate::hash::hex(&hasher.finalize()[..8]);
         StatePaths {
             snapshot: dir.join(format!("{key}.json")),
             journal: dir.join(format!("{key}.journal")),

@@ -185,9 +185,7 @@ fn copy_once(
     let entry = destination
         .backend
         .write(to_path, tap, expected, settable_mtime)?;
-    let hash = std::mem::replace(&mut *hasher.lock().expect("hasher"), Hasher::current())
-        .finish()
-        .swap_remove(0);
+    let hash = hasher.lock().expect("hasher").clone().finish_current();
     Ok(Copied {
         entry,
         hash,
