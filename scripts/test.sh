@@ -24,5 +24,8 @@ make install PREFIX=/opt/ferry DESTDIR="$PWD/target/install-root" >/dev/null
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked "${features[@]}" -- -D warnings
 cargo test --workspace --locked "${features[@]}"
+# The host-only benchmark in its short mode, so that it keeps building and running; its timings
+# are read from a full `cargo bench` run, never here.
+cargo bench --workspace --bench host_parts --locked "${features[@]}" -- --quick
 # Every `sh` block of the README and docs, as written (outside cargo: the README builds with it).
 scripts/run-doc-commands.py
