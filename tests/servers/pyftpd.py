@@ -3,7 +3,8 @@
 
 MLSD/MLST and MFMT; explicit TLS with --cert (cert and key in one PEM); --hostile makes the
 listing of any directory named `hostile` return crafted MLSD lines (names with `/`, `..`, NUL, an
-empty name, unknown facts) beside one real file; --throttle N limits data connections to N bytes/s.
+empty name, unknown facts) beside one real file; --throttle N limits data connections to N bytes/s;
+--max-per-ip N refuses a client's connections beyond N with 421 (pyftpdlib's max_cons_per_ip).
 """
 import argparse
 import os
@@ -42,6 +43,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--hostile", action="store_true")
     ap.add_argument("--throttle", type=int, help="bytes per second for data transfers")
+    ap.add_argument("--max-per-ip", type=int, default=0, help="connections per client address")
     a = ap.parse_args()
     auth = DummyAuthorizer()
     auth.add_user(a.user, a.password, a.root, perm="elradfmwMT")
@@ -65,6 +67,7 @@ def main():
     handler.timeout = 60
     server = FTPServer(("127.0.0.1", a.port), handler)
     server.max_cons = 256
+    server.max_cons_per_ip = a.max_per_ip
     print("ready", flush=True)
     server.serve_forever()
 

@@ -271,6 +271,15 @@ impl FtpServer {
         )
     }
 
+    /// Starts pyftpdlib refusing (421) a client's connections beyond `connections`.
+    pub fn start_limited(connections: u32) -> Self {
+        Self::launch(
+            Kind::Pyftpdlib,
+            Tls::None,
+            &["--max-per-ip".into(), connections.to_string()],
+        )
+    }
+
     /// `extra`: arguments for pyftpdlib; for vsftpd, `TZ=zone` to list in local time.
     fn launch(kind: Kind, tls: Tls, extra: &[String]) -> Self {
         Self::launch_with(kind, tls, extra, Issuer::PrivateCa)

@@ -1,6 +1,9 @@
 //! The FTP commands a sync sends, counted from the `-vvv` traffic log against pure-ftpd, so a
 //! change that adds round trips fails here rather than only in a benchmark (issue 13). The
-//! counts are upper bounds of what ferry sends today.
+//! counts are exact: per uploaded file EPSV, STOR, MFMT, MLST, RNFR and RNTO (no stat before,
+//! no SIZE, no MKD or CWD where the scan listed the directory); per deleted file DELE; per
+//! listed directory EPSV and MLSD (with a CWD for the root only); and per connection USER,
+//! PASS and TYPE, with OPTS UTF8 asked once per run.
 
 use ferry_tests::{servers::*, *};
 
@@ -18,7 +21,7 @@ fn count(commands: &[String], verb: &str) -> usize {
 }
 
 #[test]
-fn a_modify_run_sends_no_mkd_for_directories_the_scan_listed() {
+fn a_modify_run_sends_six_commands_per_upload_and_one_per_delete() {
     let server = FtpServer::start(Kind::PureFtpd);
     let pair = Pair::new();
     for i in 0..10 {
@@ -44,21 +47,63 @@ fn a_modify_run_sends_no_mkd_for_directories_the_scan_listed() {
         );
     }
     put(&pair.src, "c/gone.txt", b"x");
-    let run = pair.ferry_with_password(&["sync", "-vvv", "--jobs", "1", src, &url]);
+    std::fs::remove_file(pair.src.join("a/b/f9.txt")).unwrap();
+    let run = pair.ferry_with_password(&["sync", "-vvv", "--delete", "--jobs", "1", src, &url]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.summary.starts_with("6 uploaded"), "{}", run.stdout);
+    assert!(
+        run.summary.starts_with("6 uploaded") && run.summary.contains("1 deleted"),
+        "{}",
+        run.stdout
+    );
     let sent = commands(&run);
-    // Every directory on the way was listed by the scan: none is created again (before: one
-    // MKD and one CWD for each directory above each uploaded file).
-    assert_eq!(count(&sent, "MKD"), 0, "{sent:?}");
-    assert_eq!(count(&sent, "STOR"), 6, "{sent:?}");
-    // Per uploaded file: STOR, SIZE, RNFR, RNTO, MFMT and the MLSTs before and after, plus its
-    // data connection's EPSV/PASV.
-    let per_file = [
-        "STOR", "SIZE", "RNFR", "RNTO", "MFMT", "MLST", "EPSV", "PASV", "CWD",
-    ]
-    .iter()
-    .map(|verb| count(&sent, verb))
-    .sum::<usize>();
-    assert!(per_file <= 6 * 8 + 4 * 3, "{per_file} commands: {sent:?}");
+    let listed_dirs = 4; // the root, a, a/b, c
+    for (verb, expected) in [
+        ("STOR", 6),
+        ("MFMT", 6),
+        ("MLST", 6),
+        ("RNFR", 6),
+        ("RNTO", 6),
+        ("EPSV", 6 + listed_dirs),
+        ("MLSD", listed_dirs),
+        ("DELE", 1),
+        // Every directory on the way was listed by the scan: none is created or entered
+        // again (before: one MKD and one CWD for each directory above each uploaded file).
+        ("MKD", 0),
+        ("CWD", 1),
+        ("SIZE", 0),
+        ("PASV", 0),
+        ("USER", 1),
+        ("OPTS", 1),
+    ] {
+        assert_eq!(count(&sent, verb), expected, "{verb} in {sent:?}");
+    }
+}
+
+#[test]
+fn a_no_op_lists_each_directory_with_two_commands_and_asks_opts_once() {
+    let server = FtpServer::start(Kind::PureFtpd);
+    let pair = Pair::new();
+    for dir in ["a", "a/b", "c", "d"] {
+        put(&pair.src, &format!("{dir}/f.txt"), dir.as_bytes());
+    }
+    let (src, url) = (pair.src.to_str().unwrap(), server.url("site"));
+    let first = pair.ferry_with_password(&["sync", src, &url]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let run = pair.ferry_with_password(&["sync", "-vvv", "--jobs", "4", src, &url]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.summary.starts_with("0 uploaded"), "{}", run.stdout);
+    let sent = commands(&run);
+    let listed_dirs = 5;
+    assert_eq!(count(&sent, "MLSD"), listed_dirs, "{sent:?}");
+    assert_eq!(count(&sent, "EPSV"), listed_dirs, "{sent:?}");
+    assert_eq!(count(&sent, "CWD"), 1, "{sent:?}");
+    // pure-ftpd refuses OPTS UTF8 (and speaks UTF-8 anyway): asked on the first connection
+    // only, however many the run opens.
+    let connections = count(&sent, "USER");
+    assert!((1..=4).contains(&connections), "{sent:?}");
+    assert_eq!(count(&sent, "OPTS"), 1, "{sent:?}");
+    assert_eq!(count(&sent, "QUIT"), connections, "{sent:?}");
+    for verb in ["STOR", "MLST", "SIZE", "MKD", "DELE"] {
+        assert_eq!(count(&sent, verb), 0, "{verb} in {sent:?}");
+    }
 }

@@ -402,3 +402,31 @@ fn a_server_that_never_greets_times_out() {
         );
     }
 }
+
+/// A server that allows fewer connections than `--jobs` (pyftpdlib's `max_cons_per_ip`, a 421
+/// for the rest) is worked with the connections it allows: every file arrives and the run
+/// succeeds, without a warning. The pool opens extra connections in the background and lowers
+/// its limit at the first refusal.
+#[test]
+fn a_server_allowing_fewer_connections_than_jobs_gets_every_file() {
+    let server = FtpServer::start_limited(2);
+    let pair = Pair::new();
+    for i in 0..30 {
+        put(
+            &pair.src,
+            &format!("d{}/f{i}.txt", i % 3),
+            format!("file {i}").as_bytes(),
+        );
+    }
+    let url = server.url("site");
+    let run = pair.ferry_with_password(&["sync", "--jobs", "8", pair.src.to_str().unwrap(), &url]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.summary.starts_with("30 uploaded"), "{}", run.stdout);
+    assert_eq!(run.stderr, "", "{}", run.stderr);
+    for i in 0..30 {
+        assert_eq!(
+            std::fs::read(server.root.join(format!("site/d{}/f{i}.txt", i % 3))).unwrap(),
+            format!("file {i}").as_bytes()
+        );
+    }
+}

@@ -185,6 +185,11 @@ const CHECKS: &[(&str, Capabilities, CheckFn)] = &[
     ("empty-file", Capabilities::NONE, empty_file),
     ("overwrite", Capabilities::NONE, overwrite),
     (
+        "write-over-a-directory-fails",
+        Capabilities::NONE,
+        write_over_directory,
+    ),
+    (
         "names-with-spaces-unicode-and-punctuation",
         Capabilities::NONE,
         odd_names,
@@ -545,6 +550,29 @@ fn overwrite(ctx: &Ctx) -> Result<(), String> {
     })?;
     ensure(ctx.names(&ctx.dir)? == ["over.txt"], || {
         "overwrite left other entries behind".into()
+    })
+}
+
+/// A write where a directory is fails and leaves the directory, its contents and no temporary
+/// file behind (backends that skip a stat before writing rely on their commit refusing it).
+fn write_over_directory(ctx: &Ctx) -> Result<(), String> {
+    let dir = ctx.path("d");
+    let inner = ctx.path("d/inner.txt");
+    ctx.write(&inner, b"kept")?;
+    if ctx.write(&dir, b"a file").is_ok() {
+        return Err("a write where a directory is succeeded".into());
+    }
+    let entry = ctx
+        .stat(&dir)
+        .map_err(|e| format!("the directory is gone: {e:?}"))?;
+    ensure(entry.is_dir(), || {
+        format!("the directory is now a {:?}", entry.kind)
+    })?;
+    ensure(ctx.read(&inner)? == b"kept", || {
+        "the directory's file changed".into()
+    })?;
+    ensure(ctx.names(&ctx.dir)? == ["d"], || {
+        "the failed write left entries behind".into()
     })
 }
 

@@ -132,6 +132,9 @@ pub struct Settings {
     pub latin1: bool,
     /// False once the server refused EPSV: later connections go straight to PASV.
     pub epsv: AtomicBool,
+    /// True once the server refused `OPTS UTF8 ON` (pure-ftpd does, on every connection,
+    /// while it speaks UTF-8 anyway): later connections do not ask again.
+    pub utf8_refused: AtomicBool,
 }
 
 fn resolve(settings: &Settings) -> Result<SocketAddr, BackendError> {
@@ -185,9 +188,11 @@ pub fn open<C: Connector>(
         .map_err(|e| ftp_error(server, "TYPE I", e))?;
     if settings.latin1 {
         ftp.set_encoding(Latin1);
-    } else {
+    } else if !settings.utf8_refused.load(Ordering::Relaxed) {
         // Servers that always speak UTF-8 may refuse the command; that is fine.
-        let _ = ftp.opts("UTF8", Some("ON"));
+        if let Err(FtpError::UnexpectedResponse(_)) = ftp.opts("UTF8", Some("ON")) {
+            settings.utf8_refused.store(true, Ordering::Relaxed);
+        }
     }
     ftp.set_passive_nat_workaround(true);
     if settings.active {

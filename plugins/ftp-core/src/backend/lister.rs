@@ -72,12 +72,21 @@ impl<C: Connector> FtpBackend<C> {
         listing
     }
 
+    /// A directory a listing proved is listed with `MLSD path`; any other (the root, a path
+    /// the host named) first with `CWD`, whose refusal tells a file or nothing from a
+    /// directory — servers differ in what MLSD of a file answers.
     pub(super) fn list_on(&self, conn: &mut Conn<C>, dir: &str) -> Result<Listing, FtpError> {
-        conn.ftp().cwd(self.absolute(dir))?;
+        let absolute = self.absolute(dir);
         if self.features.mlsd {
-            let lines = conn.ftp().mlsd(None)?;
+            let lines = if self.is_known_dir(&absolute) {
+                conn.ftp().mlsd(Some(&absolute))?
+            } else {
+                conn.ftp().cwd(&absolute)?;
+                conn.ftp().mlsd(None)?
+            };
             return Ok(self.parse_listing(dir, lines, true, 0));
         }
+        conn.ftp().cwd(&absolute)?;
         let offsets = self.offsets(conn, dir)?;
         let lines = conn.ftp().list(Some("-a"))?;
         Ok(self.parse_listing(dir, lines, false, offsets.list))
@@ -268,6 +277,11 @@ impl<C: Connector> FtpBackend<C> {
         }
     }
 
+    /// Did a listing prove `absolute` a directory (and nothing removed it since)?
+    pub(super) fn is_known_dir(&self, absolute: &str) -> bool {
+        self.known_dirs.lock().expect("dirs").contains(absolute)
+    }
+
     /// Forgets `absolute` and everything below it (removed or renamed away).
     pub(super) fn forget_dirs(&self, absolute: &str) {
         let below = format!("{absolute}/");
@@ -286,7 +300,8 @@ impl<C: Connector> FtpBackend<C> {
                 Ok(listing)
             }
             Err(error) if reply_code(&error) == Some(550) => {
-                // CWD refused: a file, or nothing at all.
+                // CWD or MLSD refused: a file, or nothing at all.
+                self.forget_dirs(&absolute);
                 match self.stat_on(&mut conn, dir) {
                     Ok(entry) if !entry.is_dir() => Err(BackendError::new(
                         ErrorKind::INVALID_INPUT,

@@ -10,10 +10,11 @@
 //! - [`deleter`] deletes files and (recursively) directories.
 //!
 //! Paths are absolute on the server (`root` + relative path). Uploads go to a temporary name
-//! (`ferry_plugin_api::temp_name`), are checked against the server's SIZE, and are renamed into
-//! place (deleting the old file first where the server refuses to rename over it); the entry is
-//! then read back with MLST or by listing the parent, so the baseline stores the server's own
-//! version in the same form the next listing will show.
+//! (`ferry_plugin_api::temp_name`), get their time, are read back with MLST (size checked,
+//! the entry kept: a rename changes neither) and are renamed into place (deleting the old file
+//! first where the server refuses to rename over it, never a directory). Without MLST the size
+//! comes from SIZE and the entry from a listing of the parent after the rename. Either way the
+//! baseline stores the server's own version in the same form the next listing will show.
 
 mod deleter;
 mod lister;
@@ -128,6 +129,7 @@ impl<C: Connector> FtpBackend<C> {
             latin1: config.encoding.to_ascii_lowercase().starts_with("latin")
                 || config.encoding.eq_ignore_ascii_case("iso-8859-1"),
             epsv: true.into(),
+            utf8_refused: false.into(),
             url,
         };
         let pool = Pool::new(connector, settings, config.connections);

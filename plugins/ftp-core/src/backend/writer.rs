@@ -1,6 +1,7 @@
-//! Uploads and the other changes that put something in place: `STOR` to a temporary name, the
-//! size checked with `SIZE`, `RNFR`/`RNTO` over the old file, `MFMT`, then the entry read back;
-//! directories created with `MKD` where no listing proved them; renames; modification times.
+//! Uploads and the other changes that put something in place: `STOR` to a temporary name, its
+//! time set with `MFMT` and its size and version read back with one `MLST` (or `SIZE`, then a
+//! stat after the rename, on servers without MLST), `RNFR`/`RNTO` over the old file; directories
+//! created with `MKD` where no listing proved them; renames; modification times.
 
 use std::io::Read;
 
@@ -12,9 +13,17 @@ use suppaftp::{FtpError, Status};
 
 use super::{is_connection_failure, join, parent_and_name, FtpBackend};
 
-use crate::{listing::format_fact_time, pool::Conn, session::Connector, transfer::StallGuard};
+use crate::{
+    listing::{format_fact_time, parse_mlsd_line},
+    pool::Conn,
+    session::Connector,
+    transfer::StallGuard,
+};
 
 impl<C: Connector> FtpBackend<C> {
+    /// No stat before the upload: a directory at `path` is found by the rename, which every
+    /// server refuses onto a directory (pure-ftpd: `451 Rename/move failure: Is a directory`),
+    /// and by [`Self::rename_over`], which removes nothing but a file.
     pub(super) fn write_file(
         &self,
         path: &str,
@@ -22,18 +31,7 @@ impl<C: Connector> FtpBackend<C> {
         size: Option<u64>,
         mtime_ns: Option<i64>,
     ) -> Result<Entry, BackendError> {
-        let mut conn = self.pool.get()?;
-        if self.features.mlst || self.features.mlsd {
-            if let Ok(entry) = self.stat_on(&mut conn, path) {
-                if entry.is_dir() {
-                    return Err(BackendError::new(
-                        ErrorKind::INVALID_INPUT,
-                        format!("{path}: is a directory; not overwritten"),
-                    )
-                    .with_context("path", path));
-                }
-            }
-        }
+        let conn = self.pool.get()?;
         self.upload(conn, path, source, size, mtime_ns)
     }
 
@@ -84,22 +82,93 @@ impl<C: Connector> FtpBackend<C> {
         self.mkdir_on(&mut conn, parent)?;
         let temp = self.absolute(&join(parent, &ferry_plugin_api::temp_name::temp_name(name)));
         let target = self.absolute(path);
-        let stored = self.store(&mut conn, &temp, path, source, size);
-        if let Err(error) = stored {
+        let committed = self
+            .store(&mut conn, &temp, path, source, size)
+            .and_then(|sent| self.settle(&mut conn, &temp, path, sent, mtime_ns));
+        let entry = match committed {
+            Ok(entry) => entry,
+            Err(error) => {
+                self.discard(conn, &temp);
+                return Err(error);
+            }
+        };
+        if let Err(error) = self.rename_over(&mut conn, &temp, &target, path) {
             self.discard(conn, &temp);
             return Err(error);
         }
-        if let Err(error) = self.rename_over(&mut conn, &temp, &target) {
-            self.discard(conn, &temp);
-            return Err(error);
-        }
-        if let (Some(ns), true) = (mtime_ns, self.features.mfmt) {
-            let command = format!("MFMT {} {target}", format_fact_time(ns));
-            if let Err(error) = conn.ftp().custom_command(&command, &[Status::File]) {
-                return Err(self.error(&command, error));
+        match entry {
+            Some(mut entry) => {
+                entry.name = name.into();
+                Ok(entry)
+            }
+            None => {
+                self.set_mtime_on(&mut conn, &target, mtime_ns)?;
+                self.stat_on(&mut conn, path)
             }
         }
-        self.stat_on(&mut conn, path)
+    }
+
+    /// Before the rename: the temporary file gets its time, and with MLST its entry is read
+    /// back (renaming keeps size, time and the `unique` fact), its size checked against `sent`.
+    /// `None` where the server has no MLST: then only the size is checked here, and the time is
+    /// set and the entry read after the rename.
+    fn settle(
+        &self,
+        conn: &mut Conn<C>,
+        temp: &str,
+        path: &str,
+        sent: u64,
+        mtime_ns: Option<i64>,
+    ) -> Result<Option<Entry>, BackendError> {
+        if !self.features.mlst {
+            let stored = self.stored_size(conn, temp)?;
+            self.check_stored_size(path, sent, stored)?;
+            return Ok(None);
+        }
+        self.set_mtime_on(conn, temp, mtime_ns)?;
+        let command = format!("MLST {temp}");
+        let entry = match conn.ftp().mlst(Some(temp)) {
+            Ok(line) => match parse_mlsd_line(&line) {
+                Ok(Some(entry)) if entry.is_file() => entry,
+                _ => {
+                    return Err(BackendError::new(
+                        ErrorKind::OTHER,
+                        format!("{}: {command}: unreadable reply {line:?}", self.server()),
+                    )
+                    .with_context("path", path))
+                }
+            },
+            Err(error) => {
+                if is_connection_failure(&error) {
+                    conn.broken();
+                }
+                return Err(self.error(&command, error));
+            }
+        };
+        self.check_stored_size(path, sent, Some(entry.size))?;
+        Ok(Some(entry))
+    }
+
+    /// `MFMT` of `absolute`, where a time is given and the server has the command.
+    fn set_mtime_on(
+        &self,
+        conn: &mut Conn<C>,
+        absolute: &str,
+        mtime_ns: Option<i64>,
+    ) -> Result<(), BackendError> {
+        let (Some(ns), true) = (mtime_ns, self.features.mfmt) else {
+            return Ok(());
+        };
+        let command = format!("MFMT {} {absolute}", format_fact_time(ns));
+        conn.ftp()
+            .custom_command(&command, &[Status::File])
+            .map(|_| ())
+            .map_err(|error| {
+                if is_connection_failure(&error) {
+                    conn.broken();
+                }
+                self.error(&command, error)
+            })
     }
 
     pub(super) fn store(
@@ -109,7 +178,7 @@ impl<C: Connector> FtpBackend<C> {
         path: &str,
         source: &mut dyn Read,
         size: Option<u64>,
-    ) -> Result<(), BackendError> {
+    ) -> Result<u64, BackendError> {
         let command = format!("STOR {temp}");
         let mut stream = match conn.ftp().put_with_stream(temp) {
             Ok(stream) => stream,
@@ -149,24 +218,24 @@ impl<C: Connector> FtpBackend<C> {
             }
             return Err(self.error(&command, error));
         }
-        if let Some(error) = size_error {
-            return Err(error);
+        match size_error {
+            Some(error) => Err(error),
+            None => Ok(sent),
         }
-        self.check_stored_size(conn, temp, path, sent)
     }
 
     /// The server holds all `sent` bytes of the temporary file: a data connection that a
     /// middlebox ended early still gets a 226, and the short file must never be renamed into
-    /// place. A retryable error, so the copy is sent again. Servers without SIZE are trusted.
+    /// place. A retryable error, so the copy is sent again. A size the server does not tell
+    /// (`None`) is trusted.
     pub(super) fn check_stored_size(
         &self,
-        conn: &mut Conn<C>,
-        temp: &str,
         path: &str,
         sent: u64,
+        stored: Option<u64>,
     ) -> Result<(), BackendError> {
-        match conn.ftp().size(temp) {
-            Ok(stored) if stored as u64 != sent => Err(BackendError::new(
+        match stored {
+            Some(stored) if stored != sent => Err(BackendError::new(
                 ErrorKind::CONNECTION,
                 format!(
                     "{}: {path}: the server stored {stored} of the {sent} bytes sent (the data connection ended early); not committed",
@@ -175,36 +244,71 @@ impl<C: Connector> FtpBackend<C> {
             )
             .with_context("path", path)
             .retryable()),
-            Ok(_) => Ok(()),
-            Err(error) if is_connection_failure(&error) => {
-                conn.broken();
-                Err(self.error(&format!("SIZE {temp}"), error))
-            }
-            Err(_) => Ok(()),
+            _ => Ok(()),
         }
     }
 
-    /// RNFR/RNTO; where the server refuses to rename over an existing file, delete it first.
+    /// `SIZE` of `absolute`; `None` where the server will not tell.
+    fn stored_size(&self, conn: &mut Conn<C>, absolute: &str) -> Result<Option<u64>, BackendError> {
+        match conn.ftp().size(absolute) {
+            Ok(stored) => Ok(Some(stored as u64)),
+            Err(error) if is_connection_failure(&error) => {
+                conn.broken();
+                Err(self.error(&format!("SIZE {absolute}"), error))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// RNFR/RNTO; where the server refuses to rename over an existing file, delete it first —
+    /// a file only: a directory at `to` (`path` for messages) is refused, never removed.
     pub(super) fn rename_over(
         &self,
         conn: &mut Conn<C>,
         from: &str,
         to: &str,
+        path: &str,
     ) -> Result<(), BackendError> {
-        match conn.ftp().rename(from, to) {
-            Ok(()) => Ok(()),
+        let command = || format!("RNFR {from} / RNTO {to}");
+        let first = match conn.ftp().rename(from, to) {
+            Ok(()) => return Ok(()),
             Err(error) if is_connection_failure(&error) => {
                 conn.broken();
-                Err(self.error(&format!("RNFR {from} / RNTO {to}"), error))
+                return Err(self.error(&command(), error));
             }
-            Err(first) => {
-                if conn.ftp().rm(to).is_err() {
-                    return Err(self.error(&format!("RNFR {from} / RNTO {to}"), first));
-                }
-                conn.ftp()
-                    .rename(from, to)
-                    .map_err(|e| self.error(&format!("RNFR {from} / RNTO {to}"), e))
+            Err(first) => first,
+        };
+        match self.kind_at(conn, to) {
+            Ok(Some(true)) => {
+                return Err(BackendError::new(
+                    ErrorKind::INVALID_INPUT,
+                    format!("{path}: is a directory; not overwritten"),
+                )
+                .with_context("path", path))
             }
+            Ok(Some(false)) => {}
+            // Nothing there, or no telling: the refusal stands.
+            Ok(None) | Err(()) => return Err(self.error(&command(), first)),
+        }
+        if conn.ftp().rm(to).is_err() {
+            return Err(self.error(&command(), first));
+        }
+        conn.ftp()
+            .rename(from, to)
+            .map_err(|e| self.error(&command(), e))
+    }
+
+    /// Is there a directory (`Some(true)`) or a file (`Some(false)`) at `absolute`, or nothing?
+    /// `Err` when the server does not say.
+    fn kind_at(&self, conn: &mut Conn<C>, absolute: &str) -> Result<Option<bool>, ()> {
+        let relative = absolute
+            .strip_prefix(&self.absolute(""))
+            .unwrap_or(absolute)
+            .trim_start_matches('/');
+        match self.stat_on(conn, relative) {
+            Ok(entry) => Ok(Some(entry.is_dir())),
+            Err(error) if error.kind == ErrorKind::NOT_FOUND => Ok(None),
+            Err(_) => Err(()),
         }
     }
 
@@ -224,10 +328,11 @@ impl<C: Connector> FtpBackend<C> {
     pub(super) fn rename_path(&self, from: &str, to: &str) -> Result<(), BackendError> {
         let mut conn = self.pool.get()?;
         self.mkdir_on(&mut conn, parent_and_name(to).0)?;
+        let to_path = to;
         let (from, to) = (self.absolute(from), self.absolute(to));
         // A directory renamed away is no longer where it was known to be.
         self.forget_dirs(&from);
-        self.rename_over(&mut conn, &from, &to)
+        self.rename_over(&mut conn, &from, &to, to_path)
     }
 
     pub(super) fn set_mtime_of(&self, path: &str, mtime_ns: i64) -> Result<(), BackendError> {
