@@ -64,7 +64,14 @@ impl LocalBackend {
     /// [`Self::resolve`] for a change: refused when a directory on the way below the root is a
     /// symlink, since the change would land wherever the link points.
     fn resolve_for_change(&self, path: &str) -> Result<PathBuf, BackendError> {
+        self.resolve_for_write(path).map(|(full, _)| full)
+    }
+
+    /// [`Self::resolve_for_change`], and whether the walk proved the parent directory exists
+    /// (so a write need not create it).
+    fn resolve_for_write(&self, path: &str) -> Result<(PathBuf, bool), BackendError> {
         let full = self.resolve(path)?;
+        let mut parent_exists = false;
         let mut at = self.root.clone();
         let mut walked = String::new();
         let components: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
@@ -84,12 +91,15 @@ impl LocalBackend {
                     )
                     .with_context("path", path))
                 }
-                Ok(_) => {}
+                Ok(meta) => parent_exists = meta.is_dir(),
                 // Missing from here on: nothing below can be a link yet.
-                Err(_) => break,
+                Err(_) => {
+                    parent_exists = false;
+                    break;
+                }
             }
         }
-        Ok(full)
+        Ok((full, parent_exists))
     }
 
     fn metadata(&self, path: &str) -> Result<(PathBuf, Metadata), BackendError> {
@@ -219,9 +229,15 @@ impl BackendImpl for LocalBackend {
         size: Option<u64>,
         mtime_ns: Option<i64>,
     ) -> Result<Entry, BackendError> {
-        let full = self.resolve_for_change(path)?;
-        writer::write_atomic(&full, path, source, size, mtime_ns, self.fsync)?;
-        self.stat(path)
+        let (full, parent_exists) = self.resolve_for_write(path)?;
+        let written = writer::Write {
+            target: &full,
+            path,
+            parent_exists,
+            fsync: self.fsync,
+        };
+        let meta = written.commit(source, size, mtime_ns)?;
+        Ok(entry_from(last_component(path), &full, &meta))
     }
 
     fn delete(&self, path: &str) -> Result<(), BackendError> {

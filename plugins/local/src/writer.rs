@@ -5,7 +5,7 @@
 //! final name.
 
 use std::{
-    fs::{self, File, OpenOptions},
+    fs::{self, File, Metadata, OpenOptions},
     io::Read,
     path::{Path, PathBuf},
 };
@@ -25,38 +25,59 @@ pub(crate) fn file_time(mtime_ns: i64) -> filetime::FileTime {
     )
 }
 
-/// Writes `source` to `target` (shown to the user as `path`) atomically.
-pub(crate) fn write_atomic(
-    target: &Path,
-    path: &str,
-    source: &mut dyn Read,
-    size: Option<u64>,
-    mtime_ns: Option<i64>,
-    fsync: bool,
-) -> Result<(), BackendError> {
-    if fs::symlink_metadata(target).is_ok_and(|m| m.is_dir()) {
-        return Err(BackendError::new(
-            ErrorKind::INVALID_INPUT,
-            format!("{path}: is a directory; not overwritten"),
-        )
-        .with_context("path", path));
+/// One atomic write: `target` on disk, `path` as the user knows it.
+pub(crate) struct Write<'a> {
+    pub target: &'a Path,
+    pub path: &'a str,
+    /// The caller's walk found the parent directory: it is not created again.
+    pub parent_exists: bool,
+    /// fsync the file before it is renamed into place.
+    pub fsync: bool,
+}
+
+impl Write<'_> {
+    /// Writes `source` to the target atomically and returns the metadata of what is now there
+    /// (read from the open file after its time was set: renaming changes neither).
+    ///
+    /// A directory at the target is refused by `rename(2)` itself (`EISDIR`: a file is never
+    /// renamed over a directory), so no stat comes before the write.
+    pub(crate) fn commit(
+        &self,
+        source: &mut dyn Read,
+        size: Option<u64>,
+        mtime_ns: Option<i64>,
+    ) -> Result<Metadata, BackendError> {
+        let path = self.path;
+        let parent = self
+            .target
+            .parent()
+            .expect("a resolved path below the root has a parent");
+        if !self.parent_exists {
+            fs::create_dir_all(parent).map_err(|e| io_error(e, path))?;
+        }
+        let (temp_path, file) = create_temp(parent, self.target, path)?;
+        let temp = TempFile {
+            path: temp_path,
+            keep: false,
+        };
+        let meta = fill(file, source, path, size, mtime_ns, self.fsync)?;
+        match fs::rename(&temp.path, self.target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+                return Err(BackendError::new(
+                    ErrorKind::INVALID_INPUT,
+                    format!("{path}: is a directory; not overwritten"),
+                )
+                .with_context("path", path))
+            }
+            Err(e) => return Err(io_error(e, path)),
+        }
+        temp.committed();
+        // The directory is not fsynced after each rename: a rename lost to a power cut leaves the
+        // complete old file, which the next run sees as a destination change (reported, never
+        // lost), while a per-file directory fsync would double the cost of every small file.
+        Ok(meta)
     }
-    let parent = target
-        .parent()
-        .expect("a resolved path below the root has a parent");
-    fs::create_dir_all(parent).map_err(|e| io_error(e, path))?;
-    let (temp_path, file) = create_temp(parent, target, path)?;
-    let temp = TempFile {
-        path: temp_path,
-        keep: false,
-    };
-    fill(file, source, path, size, mtime_ns, fsync)?;
-    fs::rename(&temp.path, target).map_err(|e| io_error(e, path))?;
-    temp.committed();
-    // The directory is not fsynced after each rename: a rename lost to a power cut leaves the
-    // complete old file, which the next run sees as a destination change (reported, never lost),
-    // while a per-file directory fsync would double the cost of every small file.
-    Ok(())
 }
 
 fn fill(
@@ -66,7 +87,7 @@ fn fill(
     size: Option<u64>,
     mtime_ns: Option<i64>,
     fsync: bool,
-) -> Result<(), BackendError> {
+) -> Result<Metadata, BackendError> {
     copy_exact(source, &mut file, size, path).map_err(|error| match error {
         CopyError::Source(error) | CopyError::Size(error) => error,
         CopyError::Sink(error) => io_error(error, path),
@@ -78,7 +99,7 @@ fn fill(
         filetime::set_file_handle_times(&file, None, Some(file_time(ns)))
             .map_err(|e| io_error(e, path))?;
     }
-    Ok(())
+    file.metadata().map_err(|e| io_error(e, path))
 }
 
 fn create_temp(parent: &Path, target: &Path, path: &str) -> Result<(PathBuf, File), BackendError> {
