@@ -151,7 +151,7 @@ impl RunPair<'_, '_> {
         let paths = StatePaths::new(state_dir, &first.label, &second.label);
         let first_is_a = paths.is_side_a(&first.label);
         let legacy = legacy_pairs(first, second);
-        let (state, baseline): (Option<StateSession>, Baseline) = if options.dry_run {
+        let (store, baseline): (Option<StateStore>, Baseline) = if options.dry_run {
             let baseline = match store::find_legacy(&paths, first_is_a, &legacy)? {
                 Some(found) if !paths.exists() => found,
                 _ => store::load(&paths)?,
@@ -160,13 +160,7 @@ impl RunPair<'_, '_> {
         } else {
             store::adopt_legacy(&paths, first_is_a, &legacy)?;
             let (store, baseline) = StateStore::open(paths, options.checkpoint_every)?;
-            (
-                Some(StateSession {
-                    store,
-                    baseline: baseline.clone(),
-                }),
-                baseline,
-            )
+            (Some(store), baseline)
         };
         let (first_tree, second_tree) = scan_pair(first, second, options, reporter)?;
         let trees = Pair::new(&first_tree, &second_tree);
@@ -186,6 +180,9 @@ impl RunPair<'_, '_> {
             options,
             two_way: self.two_way,
         });
+        // The plan is made: the baseline becomes the session's working copy (one copy in
+        // memory, not two — a 100k-file baseline is tens of MiB).
+        let state = store.map(|store| StateSession { store, baseline });
         for warning in &plan.warnings {
             reporter.event(&Event::Warning { message: warning }, options.dry_run);
         }
