@@ -102,7 +102,11 @@ fn a_no_op_lists_each_directory_with_two_commands_and_asks_opts_once() {
     let connections = count(&sent, "USER");
     assert!((1..=4).contains(&connections), "{sent:?}");
     assert_eq!(count(&sent, "OPTS"), 1, "{sent:?}");
-    assert_eq!(count(&sent, "QUIT"), connections, "{sent:?}");
+    // Connections still logging in when the run ends are dropped, not waited for.
+    assert!(
+        (1..=connections).contains(&count(&sent, "QUIT")),
+        "{sent:?}"
+    );
     for verb in ["STOR", "MLST", "SIZE", "MKD", "DELE"] {
         assert_eq!(count(&sent, verb), 0, "{verb} in {sent:?}");
     }

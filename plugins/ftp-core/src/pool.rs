@@ -28,8 +28,6 @@ struct State<T: suppaftp::TlsStream> {
     open: usize,
     /// The most connections to have open: `connections`, lowered when the server refuses one.
     max: usize,
-    /// Why the last opening failed, for callers left with no connection at all.
-    failed: Option<BackendError>,
     closed: bool,
 }
 
@@ -66,7 +64,6 @@ impl<C: Connector> Pool<C> {
                     idle: Vec::new(),
                     open: 0,
                     max: max.max(1),
-                    failed: None,
                     closed: false,
                 }),
                 available: Condvar::new(),
@@ -80,8 +77,9 @@ impl<C: Connector> Pool<C> {
     }
 
     /// A connection: an idle one, or the first to come of a new one (opened while under the
-    /// limit) and one released by another caller. With no connection open at all, the first
-    /// is opened on the caller's thread, so a failure to log in is the caller's error.
+    /// limit) and one released by another caller. With no connection open at all (at the
+    /// start, or after every one broke or failed to open) one is opened on the caller's thread,
+    /// so a failure to log in is the caller's error.
     pub fn get(&self) -> Result<Conn<C>, BackendError> {
         let inner = &self.inner;
         let mut state = inner.state.lock().expect("pool lock");
@@ -113,11 +111,6 @@ impl<C: Connector> Pool<C> {
                 std::thread::spawn(move || open_in_background(&pool));
             }
             state = inner.available.wait(state).expect("pool lock");
-            if state.idle.is_empty() && state.open == 0 {
-                if let Some(error) = state.failed.take() {
-                    return Err(error);
-                }
-            }
         }
     }
 
@@ -148,8 +141,8 @@ impl<C: Connector> Pool<C> {
 }
 
 /// Opens one connection for the pool and makes it idle; a failure while other connections
-/// are open lowers the limit to those (the server allows no more), and with none open it is
-/// kept for a waiting caller.
+/// are open lowers the limit to those (the server allows no more). Waiters are woken either
+/// way: with none open, the next opens one on its own thread and gets its error.
 fn open_in_background<C: Connector>(pool: &PoolInner<C>) {
     let opened = session::open(&pool.connector, &pool.settings);
     let mut state = pool.state.lock().expect("pool lock");
@@ -159,16 +152,12 @@ fn open_in_background<C: Connector>(pool: &PoolInner<C>) {
             drop(state);
             let _ = ftp.quit();
         }
-        Ok(ftp) => {
-            state.failed = None;
-            state.idle.push((ftp, Instant::now()));
-        }
-        Err(error) => {
+        Ok(ftp) => state.idle.push((ftp, Instant::now())),
+        Err(_) => {
             state.open -= 1;
             if state.open > 0 {
                 state.max = state.open;
             }
-            state.failed = Some(error);
         }
     }
     pool.available.notify_all();
