@@ -33,7 +33,7 @@ fn the_local_plugin_passes_every_check_through_the_loader() {
     assert!(
         run.stdout
             .trim_end()
-            .ends_with(": 29 passed, 0 failed, 2 not applied"),
+            .ends_with(": 30 passed, 0 failed, 2 not applied"),
         "{}",
         run.stdout
     );
