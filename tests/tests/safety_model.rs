@@ -401,6 +401,10 @@ struct Model {
     /// records directories too, so deleting one is a deletion even when no file below it was
     /// ever synced.
     synced_dirs: BTreeSet<String>,
+    /// The files ferry's baseline surely records: `synced`, less what `--size-only` found
+    /// equal without recording it (it leaves equal sizes unrecorded, so a later run without the
+    /// flag still compares them). Without a record, a missing root is only a new destination.
+    recorded: BTreeSet<String>,
     writes: u32,
     exclude: Option<&'static str>,
     /// Runs keep what they replace or delete (`--backup-dir BACKUP_DIR`).
@@ -434,6 +438,7 @@ impl Model {
             state: tempfile::tempdir().unwrap(),
             synced: BTreeMap::new(),
             synced_dirs: BTreeSet::new(),
+            recorded: BTreeSet::new(),
             writes: 0,
             exclude: None,
             backup: false,
@@ -587,7 +592,7 @@ impl Model {
             }
             Op::Crash { after } => *self.crash.left.lock().unwrap() = Some(after),
             // Without a baseline a missing root is only a new destination.
-            Op::Vanish { remote } if !self.synced.is_empty() => self.vanish = Some(remote),
+            Op::Vanish { remote } if !self.recorded.is_empty() => self.vanish = Some(remote),
             Op::Vanish { .. } => {}
             Op::Filter { exclude } => self.exclude = EXCLUDES[exclude],
             Op::Backup { on } => self.backup = on,
@@ -788,6 +793,25 @@ impl Model {
                 synced.insert(path.clone(), content.clone());
             }
         }
+        // A `--size-only` run records what it sent, not what it found equal (and a crashed
+        // run may have sent without recording: its clean rerun finds the file equal).
+        let size_only = matches!(
+            mode,
+            Mode::Push {
+                size_only: true,
+                ..
+            }
+        );
+        self.recorded = synced
+            .keys()
+            .filter(|path| {
+                !size_only
+                    || self.recorded.contains(*path)
+                    || (local.get(*path) != remote.get(*path)
+                        && !self.crash.happened.load(Ordering::SeqCst))
+            })
+            .cloned()
+            .collect();
         self.synced = synced;
         let (local_dirs_after, remote_dirs_after) = (dirs(&self.pair.src), dirs(&self.pair.dst));
         let mut synced_dirs = BTreeSet::new();
