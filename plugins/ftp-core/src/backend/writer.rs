@@ -21,9 +21,11 @@ use crate::{
 };
 
 impl<C: Connector> FtpBackend<C> {
-    /// No stat before the upload: a directory at `path` is found by the rename, which every
-    /// server refuses onto a directory (pure-ftpd: `451 Rename/move failure: Is a directory`),
-    /// and by [`Self::rename_over`], which removes nothing but a file.
+    /// No stat before the upload: a directory at `path` is found by the rename, which servers
+    /// refuse onto a directory as `rename(2)` does (pure-ftpd: `451 Rename/move failure: Is a
+    /// directory`; the conformance check `write-over-a-directory-fails` covers pure-ftpd,
+    /// ProFTPD, pyftpdlib and vsftpd), and by [`Self::rename_over`], which removes nothing but
+    /// a file.
     pub(super) fn write_file(
         &self,
         path: &str,
