@@ -221,7 +221,7 @@ impl<C: Connector> FtpBackend<C> {
         if path.is_empty() {
             return match conn.ftp().cwd(&absolute) {
                 Ok(()) => Ok(Entry::directory("")),
-                Err(e) => Err(self.error(&format!("CWD {absolute}"), e)),
+                Err(e) => Err(self.failed_on(conn, &format!("CWD {absolute}"), e)),
             };
         }
         let (parent, name) = parent_and_name(path);
@@ -241,7 +241,7 @@ impl<C: Connector> FtpBackend<C> {
                     )),
                 },
                 Err(e) if reply_code(&e) == Some(550) => Err(BackendError::not_found(path)),
-                Err(e) => Err(self.error(&format!("MLST {absolute}"), e)),
+                Err(e) => Err(self.failed_on(conn, &format!("MLST {absolute}"), e)),
             };
         }
         match self.list_on(conn, parent) {
@@ -261,7 +261,7 @@ impl<C: Connector> FtpBackend<C> {
                 Ok(entry)
             }
             Err(e) if reply_code(&e) == Some(550) => Err(BackendError::not_found(path)),
-            Err(e) => Err(self.error(&format!("LIST {}", self.absolute(parent)), e)),
+            Err(e) => Err(self.failed_on(conn, &format!("LIST {}", self.absolute(parent)), e)),
         }
     }
 

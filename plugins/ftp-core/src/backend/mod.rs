@@ -37,7 +37,7 @@ use crate::{
     clock::Offsets,
     config::{FtpConfig, FtpUrl},
     error::{ftp_error, reply_code},
-    pool::Pool,
+    pool::{Conn, Pool},
     session::{self, Connector, Features, Settings},
 };
 
@@ -177,6 +177,15 @@ impl<C: Connector> FtpBackend<C> {
 
     fn error(&self, command: &str, error: FtpError) -> BackendError {
         ftp_error(self.server(), command, error)
+    }
+
+    /// [`Self::error`] for a command that failed on `conn`, which is marked broken first when
+    /// the failure was the connection's (so the pool does not lend it again).
+    fn failed_on(&self, conn: &mut Conn<C>, command: &str, error: FtpError) -> BackendError {
+        if is_connection_failure(&error) {
+            conn.broken();
+        }
+        self.error(command, error)
     }
 
     /// Runs `op` on a pooled connection; a dead connection is replaced and the operation tried

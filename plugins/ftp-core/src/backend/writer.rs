@@ -13,12 +13,7 @@ use suppaftp::{FtpError, Status};
 
 use super::{is_connection_failure, join, parent_and_name, FtpBackend};
 
-use crate::{
-    listing::{format_fact_time, parse_mlsd_line},
-    pool::Conn,
-    session::Connector,
-    transfer::StallGuard,
-};
+use crate::{listing::format_fact_time, pool::Conn, session::Connector, transfer::StallGuard};
 
 impl<C: Connector> FtpBackend<C> {
     /// No stat before the upload: a directory at `path` is found by the rename, which servers
@@ -82,11 +77,12 @@ impl<C: Connector> FtpBackend<C> {
     ) -> Result<Entry, BackendError> {
         let (parent, name) = parent_and_name(path);
         self.mkdir_on(&mut conn, parent)?;
-        let temp = self.absolute(&join(parent, &ferry_plugin_api::temp_name::temp_name(name)));
+        let temp_path = join(parent, &ferry_plugin_api::temp_name::temp_name(name));
+        let temp = self.absolute(&temp_path);
         let target = self.absolute(path);
         let committed = self
             .store(&mut conn, &temp, path, source, size)
-            .and_then(|sent| self.settle(&mut conn, &temp, path, sent, mtime_ns));
+            .and_then(|sent| self.settle(&mut conn, &temp_path, path, sent, mtime_ns));
         let entry = match committed {
             Ok(entry) => entry,
             Err(error) => {
@@ -110,43 +106,49 @@ impl<C: Connector> FtpBackend<C> {
         }
     }
 
-    /// Before the rename: the temporary file gets its time, and with MLST its entry is read
-    /// back (renaming keeps size, time and the `unique` fact), its size checked against `sent`.
-    /// `None` where the server has no MLST: then only the size is checked here, and the time is
-    /// set and the entry read after the rename.
+    /// Before the rename: the temporary file (`temp_path`, relative like `path`) gets its
+    /// time, and with MLST its entry is read back (renaming keeps size, time and the `unique`
+    /// fact), its size checked against `sent`. `None` where the server has no MLST: then only
+    /// the size is checked here, and the time is set and the entry read after the rename.
     fn settle(
         &self,
         conn: &mut Conn<C>,
-        temp: &str,
+        temp_path: &str,
         path: &str,
         sent: u64,
         mtime_ns: Option<i64>,
     ) -> Result<Option<Entry>, BackendError> {
+        let temp = self.absolute(temp_path);
         if !self.features.mlst {
-            let stored = self.stored_size(conn, temp)?;
+            let stored = self.stored_size(conn, &temp)?;
             self.check_stored_size(path, sent, stored)?;
             return Ok(None);
         }
-        self.set_mtime_on(conn, temp, mtime_ns)?;
-        let command = format!("MLST {temp}");
-        let entry = match conn.ftp().mlst(Some(temp)) {
-            Ok(line) => match parse_mlsd_line(&line) {
-                Ok(Some(entry)) if entry.is_file() => entry,
-                _ => {
-                    return Err(BackendError::new(
-                        ErrorKind::OTHER,
-                        format!("{}: {command}: unreadable reply {line:?}", self.server()),
-                    )
-                    .with_context("path", path))
-                }
-            },
-            Err(error) => {
-                if is_connection_failure(&error) {
-                    conn.broken();
-                }
-                return Err(self.error(&command, error));
+        self.set_mtime_on(conn, &temp, mtime_ns)?;
+        let entry = match self.stat_on(conn, temp_path) {
+            Err(error) if error.kind == ErrorKind::NOT_FOUND => {
+                return Err(BackendError::new(
+                    ErrorKind::OTHER,
+                    format!(
+                        "{}: {path}: MLST {temp}: the server does not have the file just stored; not committed",
+                        self.server()
+                    ),
+                )
+                .with_context("path", path))
             }
+            other => other?,
         };
+        if !entry.is_file() {
+            return Err(BackendError::new(
+                ErrorKind::OTHER,
+                format!(
+                    "{}: {path}: the uploaded temporary file `{temp}` is listed as a {}; not committed",
+                    self.server(),
+                    entry.kind.name()
+                ),
+            )
+            .with_context("path", path));
+        }
         self.check_stored_size(path, sent, Some(entry.size))?;
         Ok(Some(entry))
     }
@@ -162,15 +164,10 @@ impl<C: Connector> FtpBackend<C> {
             return Ok(());
         };
         let command = format!("MFMT {} {absolute}", format_fact_time(ns));
-        conn.ftp()
-            .custom_command(&command, &[Status::File])
-            .map(|_| ())
-            .map_err(|error| {
-                if is_connection_failure(&error) {
-                    conn.broken();
-                }
-                self.error(&command, error)
-            })
+        match conn.ftp().custom_command(&command, &[Status::File]) {
+            Ok(_) => Ok(()),
+            Err(error) => Err(self.failed_on(conn, &command, error)),
+        }
     }
 
     pub(super) fn store(
@@ -255,15 +252,15 @@ impl<C: Connector> FtpBackend<C> {
         match conn.ftp().size(absolute) {
             Ok(stored) => Ok(Some(stored as u64)),
             Err(error) if is_connection_failure(&error) => {
-                conn.broken();
-                Err(self.error(&format!("SIZE {absolute}"), error))
+                Err(self.failed_on(conn, &format!("SIZE {absolute}"), error))
             }
             Err(_) => Ok(None),
         }
     }
 
     /// RNFR/RNTO; where the server refuses to rename over an existing file, delete it first —
-    /// a file only: a directory at `to` (`path` for messages) is refused, never removed.
+    /// a file only: a directory at `to` (`path` relative to the root) is refused, never
+    /// removed.
     pub(super) fn rename_over(
         &self,
         conn: &mut Conn<C>,
@@ -275,22 +272,21 @@ impl<C: Connector> FtpBackend<C> {
         let first = match conn.ftp().rename(from, to) {
             Ok(()) => return Ok(()),
             Err(error) if is_connection_failure(&error) => {
-                conn.broken();
-                return Err(self.error(&command(), error));
+                return Err(self.failed_on(conn, &command(), error))
             }
             Err(first) => first,
         };
-        match self.kind_at(conn, to) {
-            Ok(Some(true)) => {
+        match self.stat_on(conn, path) {
+            Ok(entry) if entry.is_dir() => {
                 return Err(BackendError::new(
                     ErrorKind::INVALID_INPUT,
                     format!("{path}: is a directory; not overwritten"),
                 )
                 .with_context("path", path))
             }
-            Ok(Some(false)) => {}
+            Ok(_) => {}
             // Nothing there, or no telling: the refusal stands.
-            Ok(None) | Err(()) => return Err(self.error(&command(), first)),
+            Err(_) => return Err(self.error(&command(), first)),
         }
         if conn.ftp().rm(to).is_err() {
             return Err(self.error(&command(), first));
@@ -298,20 +294,6 @@ impl<C: Connector> FtpBackend<C> {
         conn.ftp()
             .rename(from, to)
             .map_err(|e| self.error(&command(), e))
-    }
-
-    /// Is there a directory (`Some(true)`) or a file (`Some(false)`) at `absolute`, or nothing?
-    /// `Err` when the server does not say.
-    fn kind_at(&self, conn: &mut Conn<C>, absolute: &str) -> Result<Option<bool>, ()> {
-        let relative = absolute
-            .strip_prefix(&self.absolute(""))
-            .unwrap_or(absolute)
-            .trim_start_matches('/');
-        match self.stat_on(conn, relative) {
-            Ok(entry) => Ok(Some(entry.is_dir())),
-            Err(error) if error.kind == ErrorKind::NOT_FOUND => Ok(None),
-            Err(_) => Err(()),
-        }
     }
 
     /// Best-effort removal of a temporary upload, on this connection if it still works, else on
