@@ -2,9 +2,14 @@
 //! that return `Result`, with the capabilities read once. The generic pipeline talks to this type
 //! only, never to abi_stable types, and never to a protocol.
 
-use std::{fmt, io::Read, sync::Arc};
+use std::{
+    fmt,
+    io::Read,
+    sync::{Arc, OnceLock},
+};
 
 use ferry_plugin_api::{
+    durability::{self, DurabilityV1Ref},
     io::{reader_box, ReaderBoxRead},
     BackendBox, BackendError, Capabilities, Entry, ErrorKind, HashAlgo, Listing,
 };
@@ -17,6 +22,8 @@ pub struct Backend {
     plugin: Arc<LoadedPlugin>,
     capabilities: Capabilities,
     label: String,
+    /// `durability.v1`, once asked for (`None` inside: the plugin does not offer it).
+    durability: OnceLock<Option<DurabilityV1Ref>>,
 }
 
 impl fmt::Debug for Backend {
@@ -61,6 +68,7 @@ impl Backend {
             plugin,
             capabilities,
             label: label.to_string(),
+            durability: OnceLock::new(),
         })
     }
 
@@ -73,6 +81,39 @@ impl Backend {
             plugin,
             capabilities,
             label: label.to_string(),
+            durability: OnceLock::new(),
+        }
+    }
+
+    /// Lets this instance acknowledge writes before they are durable, as `durability.v1`
+    /// allows, where the plugin offers it. From then on nothing that records a write may become
+    /// durable before [`Self::sync_deferred`] returned. Returns whether writes are deferred.
+    pub fn defer_durability(&self) -> bool {
+        self.durability
+            .get_or_init(|| {
+                let raw = self.inner.extension(durability::NAME.into()).into_option()?;
+                match raw.downcast::<DurabilityV1Ref>() {
+                    Ok(module) => Some(module),
+                    Err(why) => {
+                        crate::plugins::host_services::warn(&format!(
+                            "{}: the {} plugin's {} does not match this ferry ({why}); every file is flushed on its own",
+                            self.label,
+                            self.plugin.name(),
+                            durability::NAME
+                        ));
+                        None
+                    }
+                }
+            })
+            .is_some()
+    }
+
+    /// Makes durable every write this instance acknowledged so far; nothing to do unless
+    /// [`Self::defer_durability`] switched deferral on.
+    pub fn sync_deferred(&self) -> Result<(), BackendError> {
+        match self.durability.get() {
+            Some(Some(module)) => module.sync_instance(),
+            _ => Ok(()),
         }
     }
 

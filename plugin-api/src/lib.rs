@@ -26,6 +26,7 @@ mod root;
 
 pub mod author;
 pub mod conformance;
+pub mod durability;
 pub mod io;
 pub mod loader;
 pub mod location;

@@ -26,12 +26,14 @@ fn check(name: &str, unique: &str) -> String {
 /// A fresh temporary name for a write of the file called `name` (its last path component).
 pub fn temp_name(name: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
+    // One system call fewer per file: the process id does not change under a running write.
+    static PROCESS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     let mut hasher = Sha256::new();
     hasher.update(nanos.to_le_bytes());
-    hasher.update(std::process::id().to_le_bytes());
+    hasher.update(PROCESS.get_or_init(std::process::id).to_le_bytes());
     hasher.update(COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
     let unique: String = hasher.finalize()[..8]
         .iter()

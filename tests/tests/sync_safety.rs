@@ -561,7 +561,8 @@ fn ctrl_c_saves_the_state_and_exits_130_and_a_second_one_stops_at_once() {
         "nothing redone after a graceful stop"
     );
 
-    // A stuck transfer: the second Ctrl-C ends the process; the journal still has every finished file.
+    // A stuck transfer: the second Ctrl-C ends the process; every finished file is in the journal
+    // or, where its line was still held for the next checkpoint, found equal: none is sent again.
     let other = Pair::new();
     let args = [
         "--plugin-dir",

@@ -10,7 +10,8 @@
 //! - `KEY.journal`, changes since the snapshot, one JSON object a line: `{"set": PATH, "record":
 //!   RECORD}` or `{"drop": PATH}`. Every completed action is appended at once (so a killed
 //!   process loses nothing) and the journal is fsynced every `checkpoint_every` actions (so a
-//!   power cut loses at most that many);
+//!   power cut loses at most that many). Where a backend defers durability the lines are held
+//!   in memory until the backend synced ([`StateStore::hold_lines`]);
 //! - `KEY.lock`, held while a run writes.
 //!
 //! Loading replays the journal over the snapshot; a torn last line (a power cut in the middle of
@@ -28,6 +29,7 @@ use std::{
     io::{BufRead, BufReader, Write},
     os::unix::fs::OpenOptionsExt,
     path::{Path, PathBuf},
+    time::{Duration, Instant},
 };
 
 use anyhow::{bail, Context, Result};
@@ -38,6 +40,9 @@ use super::record::{Baseline, Record};
 
 /// The on-disk format version this ferry writes.
 pub const FORMAT_VERSION: u32 = 2;
+/// The longest a held journal line waits for its checkpoint ([`StateStore::hold_lines`]): what
+/// a killed run can lose of a slow transfer.
+pub const HOLD_AT_MOST: Duration = Duration::from_secs(1);
 /// The oldest format version this ferry reads.
 const OLDEST_READABLE_VERSION: u32 = 1;
 const FORMAT_NAME: &str = "ferry-baseline";
@@ -351,6 +356,10 @@ pub struct StateStore {
     journal: Option<File>,
     checkpoint_every: usize,
     since_checkpoint: usize,
+    /// Journal lines not written yet, and since when (see [`StateStore::hold_lines`]).
+    held: String,
+    held_since: Option<Instant>,
+    hold: bool,
     /// Changes not in the snapshot yet: a journal was found, or one was appended since.
     changed: bool,
 }
@@ -397,6 +406,9 @@ impl StateStore {
             journal: None,
             checkpoint_every: checkpoint_every.max(1),
             since_checkpoint: 0,
+            held: String::new(),
+            held_since: None,
+            hold: false,
             changed,
         };
         if version.is_some_and(|v| v < FORMAT_VERSION) {
@@ -411,14 +423,44 @@ impl StateStore {
         &self.paths
     }
 
-    /// Appends one change; fsyncs every `checkpoint_every` changes.
-    pub fn append(&mut self, path: &str, record: Option<&Record>) -> Result<()> {
+    /// Keeps journal lines in memory until the next [`Self::checkpoint`] instead of writing
+    /// each at once: for runs whose writes are not durable when acknowledged (a backend with
+    /// deferred durability). A line must not reach the disk before the bytes it vouches for,
+    /// and the kernel may write a journal page back at any time; the caller syncs the backends
+    /// and then checkpoints. A kill then loses the held lines (at most `checkpoint_every`
+    /// actions or [`HOLD_AT_MOST`]), which the next run recovers from as from any lost line:
+    /// equal files are recorded, nothing is lost.
+    pub fn hold_lines(&mut self) {
+        self.hold = true;
+    }
+
+    /// Adds one change: written to the journal at once, or held (see [`Self::hold_lines`]).
+    /// Returns whether a checkpoint is due: `checkpoint_every` changes since the last one, or
+    /// lines held for [`HOLD_AT_MOST`].
+    pub fn append(&mut self, path: &str, record: Option<&Record>) -> Result<bool> {
         let line = match record {
             Some(record) => serde_json::to_string(&JournalLineRef::Set { set: path, record }),
             None => serde_json::to_string(&JournalLineRef::Drop { drop: path }),
         }
         .expect("records serialise");
         self.changed = true;
+        self.held.push_str(&line);
+        self.held.push('\n');
+        let held_since = *self.held_since.get_or_insert_with(Instant::now);
+        if !self.hold {
+            self.write_held()?;
+        }
+        self.since_checkpoint += 1;
+        Ok(self.since_checkpoint >= self.checkpoint_every
+            || (self.hold && held_since.elapsed() >= HOLD_AT_MOST))
+    }
+
+    /// Writes the held lines to the journal (not yet durable).
+    fn write_held(&mut self) -> Result<()> {
+        self.held_since = None;
+        if self.held.is_empty() {
+            return Ok(());
+        }
         if self.journal.is_none() {
             let file = private_options()
                 .create(true)
@@ -433,23 +475,20 @@ impl StateStore {
             self.journal = Some(file);
         }
         let journal = self.journal.as_mut().expect("opened above");
-        journal
-            .write_all(format!("{line}\n").as_bytes())
-            .with_context(|| {
-                format!(
-                    "cannot write the sync journal {}",
-                    self.paths.journal.display()
-                )
-            })?;
-        self.since_checkpoint += 1;
-        if self.since_checkpoint >= self.checkpoint_every {
-            self.checkpoint()?;
-        }
+        journal.write_all(self.held.as_bytes()).with_context(|| {
+            format!(
+                "cannot write the sync journal {}",
+                self.paths.journal.display()
+            )
+        })?;
+        self.held.clear();
         Ok(())
     }
 
-    /// Makes every appended change durable.
+    /// Makes every appended change durable. With lines held, the caller has made the writes
+    /// they record durable first.
     pub fn checkpoint(&mut self) -> Result<()> {
+        self.write_held()?;
         if let Some(journal) = &self.journal {
             journal
                 .sync_data()
@@ -492,6 +531,9 @@ impl StateStore {
             }
         }
         self.journal = None;
+        // The snapshot holds what the held lines said.
+        self.held.clear();
+        self.held_since = None;
         self.changed = false;
         match fs::remove_file(&self.paths.journal) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -534,6 +576,66 @@ mod tests {
             record: &record(size),
         })
         .unwrap()
+    }
+
+    #[test]
+    fn held_lines_reach_the_journal_only_at_a_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "local:/a", "local:/b");
+        let (mut store, _) = StateStore::open(paths.clone(), 3).unwrap();
+        let journal_lines = || {
+            fs::read_to_string(&paths.journal)
+                .map(|text| text.lines().count())
+                .unwrap_or(0)
+        };
+        // Not held: each line is written at once; the third is due for a checkpoint.
+        assert!(!store.append("a", Some(&record(1))).unwrap());
+        assert_eq!(journal_lines(), 1);
+        assert!(!store.append("b", Some(&record(1))).unwrap());
+        assert!(store.append("c", Some(&record(1))).unwrap());
+        store.checkpoint().unwrap();
+        assert_eq!(journal_lines(), 3);
+        store.hold_lines();
+        assert!(!store.append("d", Some(&record(2))).unwrap());
+        assert!(!store.append("a", None).unwrap());
+        assert_eq!(journal_lines(), 3, "held lines are not written");
+        assert!(store.append("e", Some(&record(2))).unwrap());
+        store.checkpoint().unwrap();
+        assert_eq!(journal_lines(), 6);
+        assert_eq!(
+            load(&paths).unwrap().records.keys().collect::<Vec<_>>(),
+            ["b", "c", "d", "e"]
+        );
+        // Held lines a kill would lose are simply not there; the checkpointed ones are.
+        assert!(!store.append("f", Some(&record(3))).unwrap());
+        drop(store);
+        assert!(!load(&paths).unwrap().records.contains_key("f"));
+    }
+
+    #[test]
+    fn a_line_held_too_long_makes_a_checkpoint_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "local:/a", "local:/b");
+        let (mut store, _) = StateStore::open(paths, 100).unwrap();
+        store.hold_lines();
+        assert!(!store.append("a", Some(&record(1))).unwrap());
+        std::thread::sleep(HOLD_AT_MOST);
+        assert!(store.append("b", Some(&record(1))).unwrap());
+        store.checkpoint().unwrap();
+        assert!(!store.append("c", Some(&record(1))).unwrap());
+    }
+
+    #[test]
+    fn compaction_keeps_what_held_lines_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "local:/a", "local:/b");
+        let (mut store, mut baseline) = StateStore::open(paths.clone(), 100).unwrap();
+        store.hold_lines();
+        store.append("a", Some(&record(1))).unwrap();
+        baseline.records.insert("a".into(), record(1));
+        store.compact(&baseline).unwrap();
+        assert!(!paths.journal.exists());
+        assert_eq!(load(&paths).unwrap(), baseline);
     }
 
     #[test]

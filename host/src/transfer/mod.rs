@@ -79,6 +79,9 @@ struct Run<'a, 'e> {
     state_error: Mutex<Option<anyhow::Error>>,
     /// Paths this run moved or cleared away, by side: a copy there expects nothing.
     vacated: Mutex<std::collections::BTreeSet<(Which, String)>>,
+    /// The written sides whose backends acknowledge writes before they are durable
+    /// (`durability.v1`): synced before each checkpoint, whose journal lines wait for it.
+    deferred: Vec<Which>,
 }
 
 impl<'a> Executor<'a> {
@@ -137,7 +140,7 @@ impl<'a> Executor<'a> {
                 summary.stopped_early = true;
             }
         }
-        let run = Run {
+        let mut run = Run {
             executor: self,
             state: state.map(Mutex::new),
             summary: Mutex::new(summary),
@@ -146,25 +149,35 @@ impl<'a> Executor<'a> {
             pending: Mutex::new(Vec::new()),
             state_error: Mutex::new(None),
             vacated: Mutex::default(),
+            deferred: Vec::new(),
         };
+        if let Some(state) = &mut run.state {
+            run.deferred = self
+                .written_sides()
+                .iter()
+                .copied()
+                .filter(|&which| self.side(which).backend.defer_durability())
+                .collect();
+            if !run.deferred.is_empty() {
+                state.get_mut().expect("state").store.hold_lines();
+            }
+        }
         run.execute(plan.actions);
+        // Whatever stopped the run, the records about to be compacted vouch for these bytes.
+        let synced = run.sync_deferred();
         let mut summary = run.summary.into_inner().expect("summary");
         summary.interrupted = self.options.cancel.is_cancelled();
         if let Some(error) = run.state_error.into_inner().expect("state error") {
             return Err(error);
         }
         if let Some(state) = run.state {
-            let written: &[Which] = if self.two_way {
-                &[Which::Source, Which::Destination]
-            } else {
-                &[Which::Destination]
-            };
-            for &which in written {
+            for &which in self.written_sides() {
                 for partial in &self.tree(which).partial_files {
                     // Left by a killed run; never under a final name, so only clutter now.
                     let _ = self.side(which).backend.delete(partial);
                 }
             }
+            synced?;
             let mut session = state.into_inner().expect("state");
             pending::fill_pending(
                 self,
@@ -175,6 +188,15 @@ impl<'a> Executor<'a> {
             store.compact(baseline)?;
         }
         Ok(summary)
+    }
+
+    /// The sides a run writes to: both in a bisync, else the destination.
+    fn written_sides(&self) -> &'static [Which] {
+        if self.two_way {
+            &[Which::Source, Which::Destination]
+        } else {
+            &[Which::Destination]
+        }
     }
 }
 
@@ -240,11 +262,29 @@ impl Run<'_, '_> {
         });
     }
 
-    /// Stores (or with `None` drops) the record of `path` and appends it to the journal.
+    /// Makes what this run wrote durable on the sides that defer it.
+    fn sync_deferred(&self) -> Result<()> {
+        for &which in &self.deferred {
+            let backend = self.executor.side(which).backend;
+            backend.sync_deferred().map_err(|e| {
+                anyhow::anyhow!("cannot flush what was written to {}: {e}", backend.label())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Stores (or with `None` drops) the record of `path` and appends it to the journal;
+    /// checkpoints when that is due, syncing the written sides first.
     fn remember(&self, path: &str, record: Option<Record>) {
         let Some(state) = &self.state else { return };
         let mut session = state.lock().expect("state");
-        let result = session.store.append(path, record.as_ref());
+        let result = match session.store.append(path, record.as_ref()) {
+            Ok(true) => self
+                .sync_deferred()
+                .and_then(|()| session.store.checkpoint()),
+            Ok(false) => Ok(()),
+            Err(error) => Err(error),
+        };
         match record {
             Some(record) => session.baseline.records.insert(path.to_string(), record),
             None => session.baseline.records.remove(path),

@@ -16,6 +16,7 @@
 //! the handling of options, then every check below through the ABI.
 
 mod capabilities;
+mod durability;
 mod library;
 
 pub use library::{check_library, library_check_names};
@@ -226,6 +227,12 @@ const CHECKS: &[(&str, Capabilities, CheckFn)] = &[
         "nothing-is-written-through-a-symlink",
         Capabilities::NONE,
         symlinks_are_not_crossed,
+    ),
+    // Last: asking for the extension switches the instance to deferred durability.
+    (
+        "deferred-durability",
+        Capabilities::NONE,
+        durability::deferred_writes_read_back,
     ),
 ];
 

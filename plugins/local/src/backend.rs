@@ -16,13 +16,19 @@ use ferry_plugin_api::{
 };
 use walkdir::WalkDir;
 
-use crate::{config::LocalConfig, error::io_error, writer, CAPABILITIES};
+use crate::{
+    config::LocalConfig,
+    durability::{rename_if_absent, Deferred, Durability},
+    error::io_error,
+    writer, CAPABILITIES,
+};
 
 /// One local root directory.
 #[derive(Debug)]
 pub struct LocalBackend {
     root: PathBuf,
     fsync: bool,
+    deferred: Deferred,
 }
 
 impl LocalBackend {
@@ -31,6 +37,7 @@ impl LocalBackend {
         LocalBackend {
             root: config.root().expect("validated by LocalConfig::parse"),
             fsync: config.fsync,
+            deferred: Deferred::default(),
         }
     }
 
@@ -39,6 +46,7 @@ impl LocalBackend {
         LocalBackend {
             root: root.into(),
             fsync: true,
+            deferred: Deferred::default(),
         }
     }
 
@@ -145,6 +153,11 @@ fn system_time_ns(time: std::time::SystemTime) -> Option<i64> {
     }
 }
 
+/// The directory part of `path` (`""` at the root).
+fn parent_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
 fn last_component(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
@@ -234,7 +247,8 @@ impl BackendImpl for LocalBackend {
             target: &full,
             path,
             parent_exists,
-            fsync: self.fsync,
+            durability: self.deferred.mode(self.fsync),
+            deferred: &self.deferred,
         };
         let meta = written.commit(source, size, mtime_ns)?;
         Ok(entry_from(last_component(path), &full, &meta))
@@ -270,7 +284,12 @@ impl BackendImpl for LocalBackend {
             }
             Err(_) => {}
         }
-        fs::create_dir_all(&full).map_err(|e| io_error(e, path))
+        fs::create_dir_all(&full).map_err(|e| io_error(e, path))?;
+        if self.deferred.mode(self.fsync) == Durability::Deferred {
+            // The host records the directory after its next sync, which must then include it.
+            self.deferred.note(&full)?;
+        }
+        Ok(())
     }
 
     fn rmdir(&self, path: &str, recursive: bool) -> Result<(), BackendError> {
@@ -325,11 +344,39 @@ impl BackendImpl for LocalBackend {
     }
 
     fn rename(&self, from: &str, to: &str) -> Result<(), BackendError> {
-        let (source, target) = (self.resolve_for_change(from)?, self.resolve_for_change(to)?);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(|e| io_error(e, to))?;
+        let source = self.resolve_for_change(from)?;
+        // A target beside the source is below directories the source's walk just proved.
+        let target = if parent_of(from) == parent_of(to) {
+            self.resolve(to)?
+        } else {
+            self.resolve_for_change(to)?
+        };
+        let deferred = self.deferred.mode(self.fsync) == Durability::Deferred;
+        let rename = || -> std::io::Result<()> {
+            if deferred {
+                // As in a write: what takes an existing name is durable first, a new name
+                // waits for the host's sync.
+                if rename_if_absent(&source, &target)? {
+                    return Ok(());
+                }
+                File::open(&source)?.sync_all()?;
+            }
+            fs::rename(&source, &target)
+        };
+        match rename() {
+            // The target's directory is missing (the source is there): create it and go again.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && source.exists() => {
+                if let Some(parent) = target.parent() {
+                    fs::create_dir_all(parent).map_err(|e| io_error(e, to))?;
+                }
+                rename().map_err(|e| io_error(e, from))?;
+            }
+            other => other.map_err(|e| io_error(e, from))?,
         }
-        fs::rename(source, target).map_err(|e| io_error(e, from))
+        if deferred {
+            self.deferred.note(&target)?;
+        }
+        Ok(())
     }
 
     fn set_mtime(&self, path: &str, mtime_ns: i64) -> Result<(), BackendError> {
@@ -340,5 +387,27 @@ impl BackendImpl for LocalBackend {
             writer::file_time(mtime_ns),
         )
         .map_err(|e| io_error(e, path))
+    }
+
+    /// `durability.v1` where it makes a difference: on Linux, with `fsync` on.
+    fn extension(&self, name: &str) -> Option<ferry_plugin_api::RawExtension> {
+        let useful = cfg!(target_os = "linux") && self.fsync;
+        (name == ferry_plugin_api::durability::NAME && useful)
+            .then(|| ferry_plugin_api::durability::extension_for(self))
+    }
+
+    /// Syncs what deferred writes left, so stopping early loses no bytes either.
+    fn close(&self) -> Result<(), BackendError> {
+        self.deferred.sync("")
+    }
+}
+
+impl ferry_plugin_api::durability::Durable for LocalBackend {
+    fn defer_durability(&self) {
+        self.deferred.ask();
+    }
+
+    fn sync_written(&self) -> Result<(), BackendError> {
+        self.deferred.sync("")
     }
 }

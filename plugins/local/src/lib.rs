@@ -3,11 +3,13 @@
 //! - [`config`]: the options table and its validation;
 //! - [`backend`]: the `BackendImpl` over `std::fs` (list, stat, read, delete, mkdir…);
 //! - [`writer`]: atomic writes (temporary file in the same directory, fsync, rename);
+//! - [`durability`]: the batched fsync the host asks for (`durability.v1`);
 //! - [`error`]: the one place where `io::Error`s become `BackendError`s.
 #![warn(missing_docs)]
 
 pub mod backend;
 pub mod config;
+mod durability;
 mod error;
 mod writer;
 

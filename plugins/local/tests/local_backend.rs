@@ -82,3 +82,19 @@ fn a_missing_root_lists_as_not_found_and_mkdir_creates_it() {
     backend.mkdir("").unwrap();
     assert!(backend.list("").unwrap().entries.is_empty());
 }
+
+/// The whole suite again with durability deferred (`durability.v1` asked for first), as the
+/// host runs the local backend it writes to.
+#[test]
+fn passes_the_conformance_suite_with_deferred_durability() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = backend_box(LocalBackend::at(dir.path()));
+    assert!(backend
+        .extension(ferry_plugin_api::durability::NAME.into())
+        .is_some());
+    let report = conformance::run(&backend, &conformance::Options::default());
+    report.assert_ok();
+    assert!(report.passed("deferred-durability"));
+    assert!(report.passed("overwrite"));
+    assert!(report.passed("write-over-a-directory-fails"));
+}
