@@ -139,13 +139,15 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// Hashes everything `reader` gives with each of `algorithms`, through a fixed buffer.
+/// Hashes everything `reader` gives with each of `algorithms`, through a fixed buffer sized for
+/// `size` where that is known.
 pub fn hash_reader(
     mut reader: impl Read,
+    size: Option<u64>,
     algorithms: &[Algorithm],
 ) -> std::io::Result<Vec<ContentHash>> {
     let mut hasher = Hasher::new(algorithms);
-    let mut buffer = vec![0u8; BUFFER_SIZE];
+    let mut buffer = ferry_plugin_api::io::buffer_for(size, BUFFER_SIZE);
     loop {
         let n = match reader.read(&mut buffer) {
             Ok(0) => break,
@@ -158,14 +160,16 @@ pub fn hash_reader(
     Ok(hasher.finish())
 }
 
-/// Hashes the file at `path` of `backend` with each of `algorithms`.
+/// Hashes the file at `path` of `backend` (listed with `size` bytes, if known) with each of
+/// `algorithms`.
 pub fn hash_file(
     backend: &Backend,
     path: &str,
+    size: Option<u64>,
     algorithms: &[Algorithm],
 ) -> Result<Vec<ContentHash>, BackendError> {
     let reader = backend.open_read(path, 0)?;
-    hash_reader(reader, algorithms).map_err(|e| BackendError::from_io(e, path))
+    hash_reader(reader, size, algorithms).map_err(|e| BackendError::from_io(e, path))
 }
 
 #[cfg(test)]
@@ -174,7 +178,8 @@ mod tests {
 
     #[test]
     fn known_digests_of_abc() {
-        let hashes = hash_reader(&b"abc"[..], &[Algorithm::Sha256, Algorithm::Blake3]).unwrap();
+        let hashes =
+            hash_reader(&b"abc"[..], None, &[Algorithm::Sha256, Algorithm::Blake3]).unwrap();
         assert_eq!(
             ContentHash::find(&hashes, Algorithm::Sha256).unwrap().hex,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

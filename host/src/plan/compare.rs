@@ -131,6 +131,8 @@ pub struct HashRequest {
     pub which: Which,
     /// The file.
     pub path: String,
+    /// Its size as listed (sizes the read buffer).
+    pub size: u64,
     /// The algorithms to hash it with (in one read).
     pub algorithms: &'static [Algorithm],
 }
@@ -175,7 +177,12 @@ pub fn compute(requests: Vec<HashRequest>, sides: Pair<&Side>, jobs: usize) -> H
         match side.compare {
             CompareBy::Content => {
                 files_read.fetch_add(1, Ordering::Relaxed);
-                hash_file(side.backend, &request.path, request.algorithms)
+                hash_file(
+                    side.backend,
+                    &request.path,
+                    Some(request.size),
+                    request.algorithms,
+                )
             }
             CompareBy::Version => {
                 side.backend

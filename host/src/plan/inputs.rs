@@ -110,6 +110,7 @@ impl<'a> Inputs<'a> {
                                 requests.push(HashRequest {
                                     which,
                                     path: path.to_string(),
+                                    size: node.size,
                                     algorithms: compare::algorithms_since(record),
                                 });
                             }
@@ -128,6 +129,7 @@ impl<'a> Inputs<'a> {
                                 requests.push(HashRequest {
                                     which,
                                     path: path.to_string(),
+                                    size: files[which].map_or(0, |node| node.size),
                                     algorithms: first_run_algorithms,
                                 });
                             }

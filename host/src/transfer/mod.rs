@@ -200,6 +200,26 @@ impl<'a> Executor<'a> {
     }
 }
 
+/// Orders transfers so that workers taking them in turn write to different directories: the
+/// first file of every directory, then the second of every directory, and so on. Creating and
+/// renaming files in one directory takes that directory's lock, so workers in the same
+/// directory mostly wait for each other (a tenth of a local first sync went to spinning on it).
+fn spread_over_directories<T>(transfers: &mut Vec<(String, T, u64, Which)>) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut ranked: Vec<(usize, (String, T, u64, Which))> = transfers
+        .drain(..)
+        .map(|transfer| {
+            let dir = transfer.0.rsplit_once('/').map_or("", |(dir, _)| dir);
+            let rank = seen.entry(dir.to_string()).or_insert(0);
+            *rank += 1;
+            (*rank, transfer)
+        })
+        .collect();
+    // Stable: within one rank, directories stay in plan order.
+    ranked.sort_by_key(|(rank, _)| *rank);
+    transfers.extend(ranked.into_iter().map(|(_, transfer)| transfer));
+}
+
 /// The work of a plan sorted into the phases it runs in.
 #[derive(Default)]
 struct Phases {
@@ -389,6 +409,9 @@ impl Run<'_, '_> {
 
     fn execute(&self, actions: Vec<Action>) {
         let mut phases = self.sort(actions);
+        if self.workers() > 1 {
+            spread_over_directories(&mut phases.transfers);
+        }
         let bytes: u64 = phases.transfers.iter().map(|t| t.2).sum();
         self.executor
             .reporter
@@ -650,5 +673,22 @@ impl Run<'_, '_> {
             side: self.executor.side_name(on),
         });
         self.remember(path, None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transfers_are_spread_over_directories_in_plan_order() {
+        let mut transfers: Vec<(String, (), u64, Which)> =
+            ["a/1", "a/2", "a/3", "b/1", "c/1", "c/2", "top"]
+                .iter()
+                .map(|p| (p.to_string(), (), 0, Which::Destination))
+                .collect();
+        spread_over_directories(&mut transfers);
+        let order: Vec<&str> = transfers.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(order, ["a/1", "b/1", "c/1", "top", "a/2", "c/2", "a/3"]);
     }
 }

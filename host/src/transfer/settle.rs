@@ -69,7 +69,10 @@ impl Run<'_, '_> {
         }
         match &base.hash {
             Some(recorded) => {
-                Ok(hash_file(side.backend, path, &[recorded.algorithm])?.first() == Some(recorded))
+                Ok(
+                    hash_file(side.backend, path, Some(now.size), &[recorded.algorithm])?.first()
+                        == Some(recorded),
+                )
             }
             None => Ok(true),
         }
