@@ -54,7 +54,7 @@ fn baseline(files: usize) -> Baseline {
     let side = |i: usize| SideState {
         hash: Some(ContentHash {
             algorithm: Algorithm::Blake3,
-            hex: format!("{i:064x}"),
+            hex: format!("{i:064x}").into(),
         }),
         size: 1000 + i as u64,
         mtime_ns: Some(1_700_000_000_000_000_000 + i as i64),

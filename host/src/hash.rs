@@ -13,7 +13,7 @@ use std::io::Read;
 use ferry_plugin_api::BackendError;
 use sha2::{Digest, Sha256};
 
-use crate::backend::Backend;
+use crate::{backend::Backend, digest::Hex};
 
 /// Streaming buffer for hashing a whole file: large enough for BLAKE3's SIMD paths.
 const BUFFER_SIZE: usize = 256 * 1024;
@@ -40,13 +40,13 @@ impl Algorithm {
     }
 }
 
-/// A hash of a file's content: the algorithm and the digest in lower-case hex.
+/// A hash of a file's content: the algorithm and the digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContentHash {
     /// How it was taken.
     pub algorithm: Algorithm,
-    /// The digest, lower-case hex.
-    pub hex: String,
+    /// The digest (lower-case hex in the state file).
+    pub hex: Hex,
 }
 
 impl ContentHash {
@@ -115,13 +115,13 @@ impl Hasher {
         if let Some(blake3) = self.blake3 {
             hashes.push(ContentHash {
                 algorithm: Algorithm::Blake3,
-                hex: blake3.finalize().to_hex().to_string(),
+                hex: Hex::from_bytes(*blake3.finalize().as_bytes()),
             });
         }
         if let Some(sha256) = self.sha256 {
             hashes.push(ContentHash {
                 algorithm: Algorithm::Sha256,
-                hex: hex(&sha256.finalize()),
+                hex: Hex::from_bytes(sha256.finalize().into()),
             });
         }
         hashes

@@ -10,7 +10,7 @@
 //!   path, [`transfer`] what changed, [`report`] it — with [`filter`] and [`parallel`] helpers;
 //!   the layers below it share [`pair`] (the two sides of a run), [`side`] (one side: a backend
 //!   and how its changes are detected), [`options`] (what shapes a run), [`relpath`] (paths
-//!   inside a tree) and [`hash`] (content hashes);
+//!   inside a tree) and [`hash`] (content hashes, their [`digest`]s held as bytes);
 //! - [`cli`]: the clap definitions and one module per subcommand; [`task`]: `ferry.toml` tasks;
 //! - [`output`]: stdout writing that survives a closed pipe.
 #![warn(missing_docs)]
@@ -18,6 +18,7 @@
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod filter;
 pub mod hash;
 pub mod options;

@@ -190,7 +190,7 @@ pub fn compute(requests: Vec<HashRequest>, sides: Pair<&Side>, jobs: usize) -> H
                     .map(|hex| {
                         vec![ContentHash {
                             algorithm: Algorithm::Sha256,
-                            hex,
+                            hex: hex.into(),
                         }]
                     })
             }

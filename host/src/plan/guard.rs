@@ -78,7 +78,10 @@ impl Guard<'_> {
     /// A directory cleared by a resolution that holds excluded entries is emptied of what ferry
     /// synced, file by file, and left to be removed only if that empties it.
     fn keep_excluded(&self, plan: &mut Plan) {
-        if self.options.delete_unmatched {
+        let clears_a_directory =
+            |action: &Action| matches!(action, Action::Clear { dir: true, .. });
+        if self.options.delete_unmatched || !plan.actions.iter().any(clears_a_directory) {
+            // Nothing to split: the plan (one action per path) is not copied.
             return;
         }
         let mut actions = Vec::with_capacity(plan.actions.len());

@@ -119,8 +119,9 @@ pub enum Action {
     Keep {
         /// The path.
         path: String,
-        /// The record to store, if it changed.
-        record: Option<Record>,
+        /// The record to store, if it changed (boxed: most plans are mostly unchanged files
+        /// with none, and the enum is as large as its largest variant).
+        record: Option<Box<Record>>,
         /// Report it as `= path (unchanged)` with `--verbose` (files only).
         unchanged_file: bool,
     },

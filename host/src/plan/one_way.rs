@@ -94,7 +94,7 @@ impl<'a> OneWay<'a> {
                 Some(record) if record.dir => None,
                 _ => Some(Action::Keep {
                     path: path_owned,
-                    record: Some(Record::directory()),
+                    record: Some(Box::new(Record::directory())),
                     unchanged_file: false,
                 }),
             },
@@ -159,9 +159,9 @@ impl<'a> OneWay<'a> {
             path: path.to_string(),
             why,
         };
-        let kept = |record| Action::Keep {
+        let kept = |record: Option<Record>| Action::Keep {
             path: path.to_string(),
-            record,
+            record: record.map(Box::new),
             unchanged_file: true,
         };
         let Some(base) = inputs.file_record(path) else {

@@ -165,7 +165,7 @@ impl<'a> TwoWay<'a> {
                 if !cell.record.is_some_and(|r| r.dir) {
                     plan.actions.push(Action::Keep {
                         path: owned,
-                        record: Some(Record::directory()),
+                        record: Some(Box::new(Record::directory())),
                         unchanged_file: false,
                     });
                 }
@@ -359,7 +359,8 @@ impl<'a> TwoWay<'a> {
                     path: owned.clone(),
                     record: self
                         .inputs
-                        .refreshed(&owned, Pair::new(l, r), record, hashes),
+                        .refreshed(&owned, Pair::new(l, r), record, hashes)
+                        .map(Box::new),
                     unchanged_file: true,
                 }
             }
@@ -369,7 +370,7 @@ impl<'a> TwoWay<'a> {
                 match self.inputs.equal_now(path, Pair::new(l, r), hashes) {
                     Ok(Some(record)) => Action::Keep {
                         path: owned.clone(),
-                        record: Some(record),
+                        record: Some(Box::new(record)),
                         unchanged_file: true,
                     },
                     Ok(None) => {

@@ -5,6 +5,8 @@
 
 mod tree;
 
+use std::sync::Mutex;
+
 use ferry_plugin_api::{BackendError, EntryKind, ErrorKind};
 
 pub use tree::{Node, Tree};
@@ -41,17 +43,18 @@ pub fn scan(
     tree.root_exists = true;
     let mut level = absorb(&mut tree, filter, "", root);
     while !level.is_empty() {
-        let listings = crate::parallel::map(&level, jobs, |dir| {
-            let listing = backend.list(dir);
-            if let Ok(listing) = &listing {
+        // Each listing goes into the tree as soon as it arrives: a level of a wide tree can
+        // hold most of its entries, and held as listings they cost several times the tree.
+        let shared = Mutex::new((&mut tree, Vec::new()));
+        crate::parallel::map(&level, jobs, |dir| {
+            let result = backend.list(dir);
+            if let Ok(listing) = &result {
                 listed(listing.entries.len() as u64);
             }
-            listing
-        });
-        let mut next = Vec::new();
-        for (dir, result) in level.iter().zip(listings) {
+            let mut guard = shared.lock().expect("tree");
+            let (tree, next) = &mut *guard;
             match result {
-                Ok(listing) => next.extend(absorb(&mut tree, filter, dir, listing)),
+                Ok(listing) => next.extend(absorb(tree, filter, dir, listing)),
                 Err(error) if error.kind == ErrorKind::NOT_FOUND => {
                     // Gone between its parent's listing and its own: absent, like any deletion
                     // seen one run later; its record decides what that means.
@@ -59,9 +62,18 @@ pub fn scan(
                 }
                 Err(error) => tree.mark_unknown(dir, format!("cannot list it: {error}")),
             }
-        }
+        });
+        let (_, mut next) = shared.into_inner().expect("tree");
+        // Listings finish in any order; the next level is listed in path order all the same.
+        next.sort_unstable();
         level = next;
     }
+    // Whatever order the listings came in, these lists read the same every run.
+    tree.partial_files.sort_unstable();
+    tree.unmatched.sort_unstable();
+    // Rebuilt in one go the map's nodes are full; grown in listing order they are a third
+    // empty, and a large tree is held until the run ends.
+    tree.nodes = std::mem::take(&mut tree.nodes).into_iter().collect();
     if filter.has_includes() {
         tree.prune_dirs_without_files();
     }

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{ser::SerializeStruct, Deserialize, Serialize, Serializer};
 
-use crate::hash::{Algorithm, ContentHash};
+use crate::{
+    digest::Hex,
+    hash::{Algorithm, ContentHash},
+};
 
 /// What one side looked like. A side compared by content keeps its content `hash`; a side
 /// compared by version keeps `token` (else size and mtime). `pending` marks a version the server
@@ -35,9 +38,9 @@ pub struct SideState {
 #[serde(deny_unknown_fields)]
 struct SideStateRepr {
     #[serde(default)]
-    blake3: Option<String>,
+    blake3: Option<Hex>,
     #[serde(default)]
-    sha256: Option<String>,
+    sha256: Option<Hex>,
     size: u64,
     #[serde(default)]
     mtime_ns: Option<i64>,

@@ -179,7 +179,37 @@ struct Snapshot {
     format: String,
     version: u32,
     endpoints: [String; 2],
-    records: std::collections::BTreeMap<String, Record>,
+    #[serde(deserialize_with = "entries")]
+    records: Vec<(String, Record)>,
+}
+
+/// Reads a JSON object as its entries, for a map whose nodes are full: built in one go from
+/// them (`BTreeMap::from_iter` sorts and bulk-loads) once the file's bytes are dropped. Inserted
+/// one at a time in sorted order, as serde does, every node splits half empty, and the baseline
+/// of a large tree took nearly twice the memory. A key given twice keeps its last value, as
+/// with inserts.
+fn entries<'de, D>(deserializer: D) -> std::result::Result<Vec<(String, Record)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Entries;
+    impl<'de> serde::de::Visitor<'de> for Entries {
+        type Value = Vec<(String, Record)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of records by path")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            Ok(entries)
+        }
+    }
+    deserializer.deserialize_map(Entries)
 }
 
 /// The snapshot as written, borrowing the baseline rather than copying it.
@@ -203,7 +233,7 @@ struct Header {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum JournalLine {
-    Set { set: String, record: Record },
+    Set { set: String, record: Box<Record> },
     Drop { drop: String },
 }
 
@@ -264,8 +294,9 @@ fn load_versioned(paths: &StatePaths) -> Result<(Baseline, Option<u32>)> {
                     snapshot.endpoints[1]
                 );
             }
-            baseline.records = snapshot.records;
+            drop(bytes);
             version = Some(snapshot.version);
+            baseline.records = snapshot.records.into_iter().collect();
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => {
@@ -295,7 +326,7 @@ fn replay_journal(path: &Path, baseline: &mut Baseline) -> Result<()> {
     for (index, line) in lines.into_iter().enumerate() {
         match serde_json::from_str::<JournalLine>(&line) {
             Ok(JournalLine::Set { set, record }) => {
-                baseline.records.insert(set, record);
+                baseline.records.insert(set, *record);
             }
             Ok(JournalLine::Drop { drop }) => {
                 baseline.records.remove(&drop);

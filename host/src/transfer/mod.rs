@@ -364,8 +364,8 @@ impl Run<'_, '_> {
                     if unchanged_file {
                         self.report(Event::Unchanged { path: &path });
                     }
-                    if record.is_some() {
-                        self.remember(&path, record);
+                    if let Some(record) = record {
+                        self.remember(&path, Some(*record));
                     }
                 }
                 Action::Drop { path } => self.remember(&path, None),
