@@ -5,7 +5,7 @@
 
 mod tree;
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ferry_plugin_api::{BackendError, EntryKind, ErrorKind};
 
@@ -43,18 +43,17 @@ pub fn scan(
     tree.root_exists = true;
     let mut level = absorb(&mut tree, filter, "", root);
     while !level.is_empty() {
-        // Each listing goes into the tree as soon as it arrives: a level of a wide tree can
-        // hold most of its entries, and held as listings they cost several times the tree.
-        let shared = Mutex::new((&mut tree, Vec::new()));
-        crate::parallel::map(&level, jobs, |dir| {
-            let result = backend.list(dir);
+        let mut next = Vec::new();
+        // Workers list; this thread puts each listing into the tree as it arrives. A level of a
+        // wide tree can hold most of its entries, and held whole as listings they cost several
+        // times the tree; and the tree's memory then comes from this thread's allocator arena
+        // instead of being spread over (and what is freed stranded in) the workers'.
+        for_each_listing(backend, &level, jobs, |dir, result| {
             if let Ok(listing) = &result {
                 listed(listing.entries.len() as u64);
             }
-            let mut guard = shared.lock().expect("tree");
-            let (tree, next) = &mut *guard;
             match result {
-                Ok(listing) => next.extend(absorb(tree, filter, dir, listing)),
+                Ok(listing) => next.extend(absorb(&mut tree, filter, dir, listing)),
                 Err(error) if error.kind == ErrorKind::NOT_FOUND => {
                     // Gone between its parent's listing and its own: absent, like any deletion
                     // seen one run later; its record decides what that means.
@@ -63,7 +62,6 @@ pub fn scan(
                 Err(error) => tree.mark_unknown(dir, format!("cannot list it: {error}")),
             }
         });
-        let (_, mut next) = shared.into_inner().expect("tree");
         // Listings finish in any order; the next level is listed in path order all the same.
         next.sort_unstable();
         level = next;
@@ -71,13 +69,38 @@ pub fn scan(
     // Whatever order the listings came in, these lists read the same every run.
     tree.partial_files.sort_unstable();
     tree.unmatched.sort_unstable();
-    // Rebuilt in one go the map's nodes are full; grown in listing order they are a third
-    // empty, and a large tree is held until the run ends.
-    tree.nodes = std::mem::take(&mut tree.nodes).into_iter().collect();
     if filter.has_includes() {
         tree.prune_dirs_without_files();
     }
     Ok(tree)
+}
+
+/// Lists every directory of `dirs` with `jobs` workers and hands each result to `take` on the
+/// calling thread, in the order the listings finish.
+fn for_each_listing(
+    backend: &Backend,
+    dirs: &[String],
+    jobs: usize,
+    mut take: impl FnMut(&str, Result<ferry_plugin_api::Listing, BackendError>),
+) {
+    let next = AtomicUsize::new(0);
+    let (sender, results) = std::sync::mpsc::sync_channel(jobs.max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, dirs.len().max(1)) {
+            let (sender, next) = (sender.clone(), &next);
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(dir) = dirs.get(index) else { break };
+                if sender.send((index, backend.list(dir))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        for (index, result) in results {
+            take(&dirs[index], result);
+        }
+    });
 }
 
 /// The largest size a file can have (`off_t` is signed): anything above is a broken listing.
