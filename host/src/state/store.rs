@@ -488,8 +488,14 @@ impl StateStore {
 
     /// Writes the held lines to the journal (not yet durable).
     fn write_held(&mut self) -> Result<()> {
+        let lines = std::mem::take(&mut self.held);
         self.held_since = None;
-        if self.held.is_empty() {
+        self.write_lines(&lines)
+    }
+
+    /// Appends `lines` to the journal (not yet durable).
+    fn write_lines(&mut self, lines: &str) -> Result<()> {
+        if lines.is_empty() {
             return Ok(());
         }
         if self.journal.is_none() {
@@ -506,26 +512,39 @@ impl StateStore {
             self.journal = Some(file);
         }
         let journal = self.journal.as_mut().expect("opened above");
-        journal.write_all(self.held.as_bytes()).with_context(|| {
+        journal.write_all(lines.as_bytes()).with_context(|| {
             format!(
                 "cannot write the sync journal {}",
                 self.paths.journal.display()
             )
-        })?;
-        self.held.clear();
-        Ok(())
+        })
     }
 
     /// Makes every appended change durable. With lines held, the caller has made the writes
     /// they record durable first.
     pub fn checkpoint(&mut self) -> Result<()> {
-        self.write_held()?;
+        let lines = self.take_checkpoint();
+        self.write_checkpoint(&lines)
+    }
+
+    /// The first half of a checkpoint done elsewhere (see [`Self::hold_lines`]): takes the held
+    /// lines, which [`Self::write_checkpoint`] writes once the writes they record are durable,
+    /// and starts counting towards the next checkpoint.
+    pub fn take_checkpoint(&mut self) -> String {
+        self.since_checkpoint = 0;
+        self.held_since = None;
+        std::mem::take(&mut self.held)
+    }
+
+    /// The second half: appends `lines` (from [`Self::take_checkpoint`], in the order taken)
+    /// and makes the journal durable.
+    pub fn write_checkpoint(&mut self, lines: &str) -> Result<()> {
+        self.write_lines(lines)?;
         if let Some(journal) = &self.journal {
             journal
                 .sync_data()
                 .with_context(|| format!("cannot sync {}", self.paths.journal.display()))?;
         }
-        self.since_checkpoint = 0;
         Ok(())
     }
 

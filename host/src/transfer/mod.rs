@@ -2,10 +2,12 @@
 //! aside, then directories (parents first), transfers and deletions on a pool of `jobs` workers,
 //! then empty directories (deepest first). Actions name the side they write to, so one executor
 //! serves one-way runs and bisyncs. Every completed action is appended to the baseline journal
-//! at once; `--fail-fast` and Ctrl-C stop the pool from taking new work, and the state is
-//! compacted whatever happened.
+//! at once (or, where a written side defers durability, held for the next checkpoint);
+//! `--fail-fast` and Ctrl-C stop the pool from taking new work, and the state is compacted
+//! whatever happened.
 //!
 //! - `backup`: `--backup-dir`, the old version kept before a replacement or deletion;
+//! - `checkpoint`: journal checkpoints, on a thread of their own where a side defers durability;
 //! - `copy`: one file between two backends, hashed and counted, with retries;
 //! - `commit`: committing a copy only over the destination version the plan expected;
 //! - `conflicts`: the steps of settled bisync conflicts (clear, keep both);
@@ -15,6 +17,7 @@
 
 mod backup;
 pub mod bwlimit;
+mod checkpoint;
 mod commit;
 mod conflicts;
 mod copy;
@@ -82,6 +85,8 @@ struct Run<'a, 'e> {
     /// The written sides whose backends acknowledge writes before they are durable
     /// (`durability.v1`): synced before each checkpoint, whose journal lines wait for it.
     deferred: Vec<Which>,
+    /// Where due checkpoints go while a checkpointer thread runs (`checkpoint`).
+    checkpoints: Mutex<Option<std::sync::mpsc::Sender<String>>>,
 }
 
 impl<'a> Executor<'a> {
@@ -150,7 +155,9 @@ impl<'a> Executor<'a> {
             state_error: Mutex::new(None),
             vacated: Mutex::default(),
             deferred: Vec::new(),
+            checkpoints: Mutex::new(None),
         };
+        let mut batches = None;
         if let Some(state) = &mut run.state {
             run.deferred = self
                 .written_sides()
@@ -160,9 +167,20 @@ impl<'a> Executor<'a> {
                 .collect();
             if !run.deferred.is_empty() {
                 state.get_mut().expect("state").store.hold_lines();
+                let (checkpoints, receiver) = std::sync::mpsc::channel();
+                *run.checkpoints.get_mut().expect("checkpoints") = Some(checkpoints);
+                batches = Some(receiver);
             }
         }
-        run.execute(plan.actions);
+        std::thread::scope(|scope| {
+            let run = &run;
+            if let Some(batches) = batches {
+                scope.spawn(move || run.write_checkpoints(batches));
+            }
+            run.execute(plan.actions);
+            // Hanging up ends the checkpointer once it has written every batch taken.
+            *run.checkpoints.lock().expect("checkpoints") = None;
+        });
         // Whatever stopped the run, the records about to be compacted vouch for these bytes.
         let synced = run.sync_deferred();
         let mut summary = run.summary.into_inner().expect("summary");
@@ -282,26 +300,13 @@ impl Run<'_, '_> {
         });
     }
 
-    /// Makes what this run wrote durable on the sides that defer it.
-    fn sync_deferred(&self) -> Result<()> {
-        for &which in &self.deferred {
-            let backend = self.executor.side(which).backend;
-            backend.sync_deferred().map_err(|e| {
-                anyhow::anyhow!("cannot flush what was written to {}: {e}", backend.label())
-            })?;
-        }
-        Ok(())
-    }
-
     /// Stores (or with `None` drops) the record of `path` and appends it to the journal;
     /// checkpoints when that is due, syncing the written sides first.
     fn remember(&self, path: &str, record: Option<Record>) {
         let Some(state) = &self.state else { return };
         let mut session = state.lock().expect("state");
         let result = match session.store.append(path, record.as_ref()) {
-            Ok(true) => self
-                .sync_deferred()
-                .and_then(|()| session.store.checkpoint()),
+            Ok(true) => self.checkpoint_due(&mut session.store),
             Ok(false) => Ok(()),
             Err(error) => Err(error),
         };
@@ -310,11 +315,7 @@ impl Run<'_, '_> {
             None => session.baseline.records.remove(path),
         };
         if let Err(error) = result {
-            self.stop.store(true, Ordering::SeqCst);
-            self.state_error
-                .lock()
-                .expect("state error")
-                .get_or_insert(error);
+            self.state_failed(error);
         }
     }
 
