@@ -103,9 +103,7 @@ impl Write<'_> {
         // small file.
         Ok(meta)
     }
-}
 
-impl Write<'_> {
     /// Is the target itself a ferry temporary name (the host commits through one of its own)?
     fn target_is_temporary(&self) -> bool {
         self.target
