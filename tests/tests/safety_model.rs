@@ -403,7 +403,8 @@ struct Model {
     synced_dirs: BTreeSet<String>,
     /// The files ferry's baseline surely records: `synced`, less what `--size-only` found
     /// equal without recording it (it leaves equal sizes unrecorded, so a later run without the
-    /// flag still compares them). Without a record, a missing root is only a new destination.
+    /// flag still compares them). Without a record, a missing root is only a new destination,
+    /// and a file that differs on the two sides is a conflict never synced.
     recorded: BTreeSet<String>,
     writes: u32,
     exclude: Option<&'static str>,
@@ -729,7 +730,11 @@ impl Model {
                 if survivors.contains(content) || edited_away {
                     continue;
                 }
-                let in_sync_before = self.synced.get(path) == Some(content);
+                // Only what ferry's baseline records counts as synced from its side: a file a
+                // `--size-only` run found equal, or whose journal line a crash cut off, is one
+                // it has never seen in step, whatever the two sides held then.
+                let known = self.recorded.contains(path);
+                let in_sync_before = known && self.synced.get(path) == Some(content);
                 let other_has = other.get(path);
                 let may_go = match one_way_to {
                     // One-way: only the destination loses versions, where the source replaced
@@ -737,7 +742,7 @@ impl Model {
                     // source no longer has it.
                     Some((to_remote, delete)) => {
                         is_remote == to_remote
-                            && (in_sync_before || !self.synced.contains_key(path))
+                            && (in_sync_before || !known)
                             && match other_has {
                                 Some(theirs) => theirs != content,
                                 None => delete,
@@ -745,7 +750,7 @@ impl Model {
                     }
                     None => {
                         let other_changed = other_has != Some(content);
-                        let other_touched = other_has != self.synced.get(path);
+                        let other_touched = !known || other_has != self.synced.get(path);
                         let below_a_dir_deleted_there = ancestors(path).any(|dir| {
                             let inside = |k: &String| k.starts_with(&format!("{dir}/"));
                             let was_synced =
