@@ -223,16 +223,20 @@ impl<'a> Executor<'a> {
 /// renaming files in one directory takes that directory's lock, so workers in the same
 /// directory mostly wait for each other (a tenth of a local first sync went to spinning on it).
 fn spread_over_directories<T>(transfers: &mut Vec<(String, T, u64, Which)>) {
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let mut ranked: Vec<(usize, (String, T, u64, Which))> = transfers
-        .drain(..)
-        .map(|transfer| {
-            let dir = transfer.0.rsplit_once('/').map_or("", |(dir, _)| dir);
-            let rank = seen.entry(dir.to_string()).or_insert(0);
-            *rank += 1;
-            (*rank, transfer)
-        })
-        .collect();
+    let ranks: Vec<usize> = {
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        transfers
+            .iter()
+            .map(|transfer| {
+                let dir = transfer.0.rsplit_once('/').map_or("", |(dir, _)| dir);
+                let rank = seen.entry(dir).or_insert(0);
+                *rank += 1;
+                *rank
+            })
+            .collect()
+    };
+    let mut ranked: Vec<(usize, (String, T, u64, Which))> =
+        ranks.into_iter().zip(transfers.drain(..)).collect();
     // Stable: within one rank, directories stay in plan order.
     ranked.sort_by_key(|(rank, _)| *rank);
     transfers.extend(ranked.into_iter().map(|(_, transfer)| transfer));

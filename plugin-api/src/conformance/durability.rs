@@ -1,16 +1,22 @@
-//! The check of `durability.v1` ([`crate::durability`]) for backends that offer it: the module
-//! has the layout this crate expects, and with durability deferred, new files, replacements and
-//! renames still read back exactly, before and after `sync`, which succeeds every time.
+//! The check of `durability.v1` ([`crate::durability`]) for backends that offer it (not applied
+//! to the others): the module has the layout this crate expects, and with durability deferred,
+//! new files, replacements and renames still read back exactly, before and after `sync`, which
+//! succeeds every time.
 
 use super::{ensure, Ctx};
 use crate::{
     durability::{DurabilityV1Ref, NAME},
-    Capabilities,
+    BackendBox, Capabilities,
 };
+
+/// Does `backend` offer the extension? Not applied where it does not (asking switches it on).
+pub(super) fn offered(backend: &BackendBox) -> bool {
+    backend.extension(NAME.into()).is_some()
+}
 
 pub(super) fn deferred_writes_read_back(ctx: &Ctx) -> Result<(), String> {
     let Some(raw) = ctx.backend.extension(NAME.into()).into_option() else {
-        return Ok(());
+        return Err(format!("{NAME} was offered, then not"));
     };
     let module = raw
         .downcast::<DurabilityV1Ref>()

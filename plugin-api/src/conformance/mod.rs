@@ -256,11 +256,14 @@ pub fn run(backend: &BackendBox, options: &Options) -> Report {
     let mut report = Report::default();
     for (name, needs, check) in CHECKS {
         let needs_symlinks = *name == "nothing-is-written-through-a-symlink";
+        // Asking for the extension switches it on, which is why this check runs last.
+        let needs_durability = *name == "deferred-durability";
         let left_out = !options.only.is_empty() && !options.only.iter().any(|o| o == name);
         let outcome = if options.skip.iter().any(|s| s == name)
             || left_out
             || !caps.contains(*needs)
             || (needs_symlinks && options.make_symlink.is_none())
+            || (needs_durability && !durability::offered(backend))
         {
             None
         } else {

@@ -398,7 +398,7 @@ impl BackendImpl for LocalBackend {
 
     /// Syncs what deferred writes left, so stopping early loses no bytes either.
     fn close(&self) -> Result<(), BackendError> {
-        self.deferred.sync("")
+        self.deferred.sync()
     }
 }
 
@@ -408,6 +408,6 @@ impl ferry_plugin_api::durability::Durable for LocalBackend {
     }
 
     fn sync_written(&self) -> Result<(), BackendError> {
-        self.deferred.sync("")
+        self.deferred.sync()
     }
 }

@@ -101,12 +101,11 @@ impl Deferred {
         Ok(())
     }
 
-    /// Flushes every file system written to since the last call. `path` names the root in an
-    /// error.
-    pub(crate) fn sync(&self, path: &str) -> Result<(), BackendError> {
+    /// Flushes every file system written to since the last call (an error names the root).
+    pub(crate) fn sync(&self) -> Result<(), BackendError> {
         let mut file_systems = self.file_systems.lock().expect("file systems");
         for fs in file_systems.iter_mut().filter(|fs| fs.dirty) {
-            sync_file_system(&fs.handle).map_err(|e| io_error(e, path))?;
+            sync_file_system(&fs.handle).map_err(|e| io_error(e, ""))?;
             fs.dirty = false;
         }
         Ok(())
@@ -206,12 +205,12 @@ mod tests {
         assert_eq!(deferred.mode(false), Durability::None);
         deferred.ask();
         assert_eq!(deferred.mode(true), Durability::Deferred);
-        deferred.sync("").unwrap();
+        deferred.sync().unwrap();
         let file = File::create(dir.path().join("f")).unwrap();
         deferred.written(7, &file);
         deferred.written(7, &file);
         assert_eq!(deferred.file_systems.lock().unwrap().len(), 1);
-        deferred.sync("").unwrap();
+        deferred.sync().unwrap();
         assert!(!deferred.file_systems.lock().unwrap()[0].dirty);
     }
 }
