@@ -10,7 +10,8 @@
 //!   path, [`transfer`] what changed, [`report`] it — with [`filter`] and [`parallel`] helpers;
 //!   the layers below it share [`pair`] (the two sides of a run), [`side`] (one side: a backend
 //!   and how its changes are detected), [`options`] (what shapes a run), [`relpath`] (paths
-//!   inside a tree) and [`hash`] (content hashes, their [`digest`]s held as bytes);
+//!   inside a tree), [`hash`] (content hashes, their [`digest`]s held as bytes) and [`token`]
+//!   (a backend's change tokens);
 //! - [`cli`]: the clap definitions and one module per subcommand; [`task`]: `ferry.toml` tasks;
 //! - [`output`]: stdout writing that survives a closed pipe.
 #![warn(missing_docs)]
@@ -35,4 +36,5 @@ pub mod state;
 pub mod sync;
 pub mod target;
 pub mod task;
+pub mod token;
 pub mod transfer;

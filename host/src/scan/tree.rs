@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ferry_plugin_api::{Entry, EntryKind};
 
-use crate::relpath;
+use crate::{relpath, token::Token};
 
 /// What ferry knows about one scanned path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct Node {
     /// Precision of `mtime_ns` in ns.
     pub precision_ns: u64,
     /// The backend's change token.
-    pub token: Option<String>,
+    pub token: Option<Token>,
 }
 
 impl Node {
@@ -30,7 +30,11 @@ impl Node {
             size: if entry.is_file() { entry.size } else { 0 },
             mtime_ns: entry.mtime_ns.into_option(),
             precision_ns: entry.mtime_precision_ns.max(1),
-            token: entry.token.as_ref().map(|t| t.to_string()).into_option(),
+            token: entry
+                .token
+                .as_ref()
+                .map(|t| Token::from(t.as_str()))
+                .into_option(),
         }
     }
 
@@ -153,5 +157,20 @@ impl Tree {
         }
         self.nodes
             .retain(|path, node| node.is_file() || keep.contains(path));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tree holds a node per path: a 100k-file run holds 100k of them on each side.
+    #[test]
+    fn a_node_stays_small() {
+        assert!(
+            std::mem::size_of::<Node>() <= 48,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
     }
 }

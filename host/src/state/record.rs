@@ -8,6 +8,7 @@ use serde::{ser::SerializeStruct, Deserialize, Serialize, Serializer};
 use crate::{
     digest::Hex,
     hash::{Algorithm, ContentHash},
+    token::Token,
 };
 
 /// What one side looked like. A side compared by content keeps its content `hash`; a side
@@ -28,7 +29,7 @@ pub struct SideState {
     /// Modification time, ns since the epoch.
     pub mtime_ns: Option<i64>,
     /// The backend's change token.
-    pub token: Option<String>,
+    pub token: Option<Token>,
     /// The version is not known yet (written, not read back).
     pub pending: bool,
 }
@@ -45,7 +46,7 @@ struct SideStateRepr {
     #[serde(default)]
     mtime_ns: Option<i64>,
     #[serde(default)]
-    token: Option<String>,
+    token: Option<Token>,
     #[serde(default)]
     pending: bool,
 }
@@ -154,6 +155,16 @@ impl Baseline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A baseline holds a record per path: a 100k-file baseline holds 100k of them.
+    #[test]
+    fn a_record_stays_small() {
+        assert!(
+            std::mem::size_of::<Record>() <= 184,
+            "{}",
+            std::mem::size_of::<Record>()
+        );
+    }
 
     #[test]
     fn a_side_is_written_with_its_algorithm_and_read_back_in_either() {
