@@ -156,7 +156,8 @@ pub fn algorithms_since(record: &crate::state::Record) -> &'static [Algorithm] {
 /// Hashes computed for planning, by side and path: one per algorithm requested.
 #[derive(Debug, Default)]
 pub struct Hashes {
-    results: HashMap<(Which, String), Result<Vec<ContentHash>, BackendError>>,
+    /// By side, then path: looked up with a borrowed path (a no-op run asks for every file).
+    results: Pair<HashMap<String, Result<Vec<ContentHash>, BackendError>>>,
     /// How many files were read to hash them.
     pub files_read: u64,
 }
@@ -164,7 +165,7 @@ pub struct Hashes {
 impl Hashes {
     /// The hash of `path` on `which`, if it was requested.
     pub fn get(&self, which: Which, path: &str) -> Option<&Result<Vec<ContentHash>, BackendError>> {
-        self.results.get(&(which, path.to_string()))
+        self.results[which].get(path)
     }
 }
 
@@ -196,12 +197,12 @@ pub fn compute(requests: Vec<HashRequest>, sides: Pair<&Side>, jobs: usize) -> H
             }
         }
     });
+    let mut results = Pair::from_fn(|_| HashMap::new());
+    for (request, hashed) in requests.into_iter().zip(hashed) {
+        results[request.which].insert(request.path, hashed);
+    }
     Hashes {
-        results: requests
-            .into_iter()
-            .map(|request| (request.which, request.path))
-            .zip(hashed)
-            .collect(),
+        results,
         files_read: files_read.into_inner(),
     }
 }
@@ -306,7 +307,7 @@ mod tests {
             size,
             mtime_ns: Some(mtime),
             precision_ns: 1_000_000_000,
-            token: token.map(String::from),
+            token: token.map(crate::token::Token::from),
         }
     }
 

@@ -4,11 +4,10 @@
 //! same content now, the records to store, and the common finish (the deletion guard, the XML
 //! check). [`super::one_way`] and [`super::two_way`] add only their tables.
 
-use std::collections::BTreeSet;
-
 use super::{
     compare::{self, HashRequest, Hashes, Now},
     guard::Guard,
+    rows::Rows,
     xml, Plan, Which,
 };
 use crate::{
@@ -34,6 +33,9 @@ pub struct Inputs<'a> {
     pub options: &'a SyncOptions,
     /// A bisync (both sides are written), not a one-way run.
     pub two_way: bool,
+    /// List every unchanged file as an action (for `--verbose`, JSON output, the debug log or
+    /// `--fail-fast`, which must know where each one falls), rather than only count them.
+    pub list_unchanged: bool,
 }
 
 impl<'a> Inputs<'a> {
@@ -61,12 +63,17 @@ impl<'a> Inputs<'a> {
         self.trees[which].nodes.get(path).filter(|n| n.is_file())
     }
 
+    /// A walk giving the [`Row`] of each examined path, asked in path order.
+    pub fn rows(&self) -> Rows<'a> {
+        Rows::new(self.trees, &self.baseline.records)
+    }
+
     /// The paths to plan, the hashes they need, and a plan holding the conflicts found on the
     /// way (Unicode twins) and the warnings about unknown paths.
-    pub fn start(&self) -> (BTreeSet<&'a str>, Hashes, Plan) {
+    pub fn start(&self) -> (Vec<&'a str>, Hashes, Plan) {
         let trees = self.trees;
         let mut paths = super::examined_paths(trees, self.baseline, &self.options.filter);
-        let mut plan = Plan::default();
+        let mut plan = Plan::new(self.list_unchanged);
         super::set_aside_normalisation_clashes(&mut paths, trees, &mut plan);
         let hashes = compare::compute(self.hash_requests(&paths), self.sides, self.options.jobs);
         plan.hashed_files = hashes.files_read;
@@ -81,7 +88,7 @@ impl<'a> Inputs<'a> {
     /// Hashes are taken with the algorithms their comparison needs: those of the record's
     /// hashes ([`compare::algorithms_since`]); SHA-256 where a server's checksum is the other
     /// side; else the current one.
-    fn hash_requests(&self, paths: &BTreeSet<&str>) -> Vec<HashRequest> {
+    fn hash_requests(&self, paths: &[&'a str]) -> Vec<HashRequest> {
         let mut requests = Vec::new();
         if (self.options.force || self.options.size_only) && !self.two_way {
             return requests;
@@ -97,9 +104,11 @@ impl<'a> Inputs<'a> {
         } else {
             &[Algorithm::CURRENT]
         };
+        let mut rows = self.rows();
         for &path in paths {
-            let files = Pair::from_fn(|which| self.file(which, path));
-            match self.file_record(path) {
+            let row = rows.at(path);
+            let files = Pair::from_fn(|which| row.file(which));
+            match row.file_record() {
                 Some(record) => {
                     for (which, node) in files.iter() {
                         let side = self.sides[which];

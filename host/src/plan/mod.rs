@@ -6,6 +6,7 @@
 //! - [`two_way`]: the bisync matrix of sync-semantics §5, producing conflicts as data;
 //! - [`resolve`]: conflict strategies (`--resolve`) turning those conflicts into actions;
 //! - [`inputs`]: what a planner looks at, and the rules both modes share;
+//! - [`rows`]: each examined path's entries on both sides and in the baseline, without searches;
 //! - `guard`: the one deletion guard every planned deletion passes;
 //! - [`xml`]: well-formedness checks before upload.
 //!
@@ -17,6 +18,7 @@ mod guard;
 pub mod inputs;
 pub mod one_way;
 pub mod resolve;
+pub mod rows;
 pub mod two_way;
 pub mod xml;
 
@@ -241,30 +243,88 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Files hashed during planning (a no-op re-run hashes none).
     pub hashed_files: u64,
+    /// Unchanged files with nothing to record, counted here instead of listed in `actions`
+    /// when nobody looks at them one by one (see [`inputs::Inputs::list_unchanged`]): a
+    /// 100k-file no-op then holds no action, and no copy of a path, per file.
+    pub unchanged_unlisted: u64,
+    /// Are unchanged files listed as actions?
+    list_unchanged: bool,
 }
 
-/// The paths a run examines: everything scanned on either side, and the baseline records its
-/// filters look at (a narrower filter does not forget what it does not look at), less every
-/// path unknown on either side (unknown is never absent: its record stays as it was).
+impl Plan {
+    /// An empty plan; `list_unchanged` says whether unchanged files are listed or counted.
+    pub fn new(list_unchanged: bool) -> Self {
+        Plan {
+            list_unchanged,
+            ..Plan::default()
+        }
+    }
+
+    /// Adds a classified path's action: an unchanged file with nothing to record is only
+    /// counted unless unchanged files are listed.
+    pub fn push(&mut self, action: Action) {
+        if !self.list_unchanged
+            && matches!(
+                action,
+                Action::Keep {
+                    record: None,
+                    unchanged_file: true,
+                    ..
+                }
+            )
+        {
+            self.unchanged_unlisted += 1;
+        } else {
+            self.actions.push(action);
+        }
+    }
+}
+
+/// The paths a run examines, in path order: everything scanned on either side, and the baseline
+/// records its filters look at (a narrower filter does not forget what it does not look at),
+/// less every path unknown on either side (unknown is never absent: its record stays as it was).
+/// The three maps are merged as they are, already sorted: a sorted `Vec` of borrowed paths is
+/// the smallest thing a 100k-file run can hold them in.
 pub(crate) fn examined_paths<'t>(
     trees: Pair<&'t Tree>,
     baseline: &'t Baseline,
     filter: &crate::filter::Filter,
-) -> BTreeSet<&'t str> {
+) -> Vec<&'t str> {
     let recorded = baseline
         .records
         .iter()
         .filter(|(path, record)| filter.examines(path, record.dir))
-        .map(|(path, _)| path);
-    trees
-        .source
-        .nodes
-        .keys()
-        .chain(trees.destination.nodes.keys())
-        .chain(recorded)
-        .map(String::as_str)
-        .filter(|path| !trees.iter().any(|(_, tree)| tree.is_unknown(path)))
+        .map(|(path, _)| path.as_str());
+    let scanned = merge_sorted(
+        trees.source.nodes.keys().map(String::as_str),
+        trees.destination.nodes.keys().map(String::as_str),
+    );
+    let any_unknown = trees
+        .iter()
+        .any(|(_, tree)| !tree.unknown.is_empty() || !tree.incomplete.is_empty());
+    merge_sorted(scanned, recorded)
+        .filter(|path| !any_unknown || !trees.iter().any(|(_, tree)| tree.is_unknown(path)))
         .collect()
+}
+
+/// The union of two sorted, duplicate-free sequences, sorted and duplicate-free.
+fn merge_sorted<'t>(
+    a: impl Iterator<Item = &'t str>,
+    b: impl Iterator<Item = &'t str>,
+) -> impl Iterator<Item = &'t str> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) => match x.cmp(y) {
+            std::cmp::Ordering::Less => a.next(),
+            std::cmp::Ordering::Greater => b.next(),
+            std::cmp::Ordering::Equal => {
+                b.next();
+                a.next()
+            }
+        },
+        (Some(_), None) => a.next(),
+        (None, _) => b.next(),
+    })
 }
 
 /// Every unknown path becomes one warning: it is left as it is on both sides. `names` says what
@@ -297,7 +357,7 @@ pub(crate) use crate::relpath::is_below;
 /// as a second file. Takes the clashing paths out of `paths` and reports them. The unknown paths
 /// of `trees` count as spellings too: a name ferry cannot read still occupies its place.
 pub(crate) fn set_aside_normalisation_clashes(
-    paths: &mut BTreeSet<&str>,
+    paths: &mut Vec<&str>,
     trees: Pair<&Tree>,
     plan: &mut Plan,
 ) {
@@ -334,7 +394,7 @@ pub(crate) fn set_aside_normalisation_clashes(
         return;
     }
     for &path in &clashing {
-        if paths.contains(path) {
+        if paths.binary_search(&path).is_ok() {
             plan.actions.push(Action::Conflict {
                 path: path.to_string(),
                 why: "conflict: the same name in another Unicode normalisation exists; rename one of them".to_string(),
@@ -346,4 +406,66 @@ pub(crate) fn set_aside_normalisation_clashes(
             .iter()
             .any(|clash| *path == *clash || is_below(path, clash))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unchanged(path: &str, record: Option<Record>) -> Action {
+        Action::Keep {
+            path: path.to_string(),
+            record: record.map(Box::new),
+            unchanged_file: true,
+        }
+    }
+
+    #[test]
+    fn unchanged_files_are_counted_unless_listed_and_records_always_kept() {
+        let mut counted = Plan::new(false);
+        counted.push(unchanged("a", None));
+        counted.push(unchanged("b", Some(Record::directory())));
+        counted.push(Action::Drop { path: "c".into() });
+        assert_eq!(counted.unchanged_unlisted, 1);
+        assert_eq!(
+            counted.actions.iter().map(Action::path).collect::<Vec<_>>(),
+            ["b", "c"]
+        );
+        let mut listed = Plan::new(true);
+        listed.push(unchanged("a", None));
+        assert_eq!((listed.unchanged_unlisted, listed.actions.len()), (0, 1));
+    }
+
+    #[test]
+    fn examined_paths_merge_both_trees_and_the_baseline_once_each() {
+        let mut trees = Pair::new(Tree::default(), Tree::default());
+        let node = crate::scan::Node {
+            kind: ferry_plugin_api::EntryKind::FILE,
+            size: 1,
+            mtime_ns: None,
+            precision_ns: 1,
+            token: None,
+        };
+        for (which, paths) in [
+            (Which::Source, ["a", "c", "d"]),
+            (Which::Destination, ["b", "c", "e"]),
+        ] {
+            for path in paths {
+                trees[which].nodes.insert(path.to_string(), node.clone());
+            }
+        }
+        trees.destination.mark_unknown("e", "cannot read it");
+        let mut baseline = Baseline::default();
+        for path in ["a", "f", "e"] {
+            baseline
+                .records
+                .insert(path.to_string(), Record::directory());
+        }
+        let paths = examined_paths(
+            Pair::new(&trees.source, &trees.destination),
+            &baseline,
+            &crate::filter::Filter::default(),
+        );
+        assert_eq!(paths, ["a", "b", "c", "d", "f"]);
+    }
 }

@@ -2,12 +2,8 @@
 //! hold against the baseline decides each path. What both modes share — the paths examined,
 //! hashing, change detection, equality, the deletion guard — is in [`super::inputs`].
 
-use super::{compare::Hashes, inputs::Inputs, is_below, Action, Plan, Reason, Which};
-use crate::{
-    pair::Pair,
-    scan::{Node, Tree},
-    state::Record,
-};
+use super::{compare::Hashes, inputs::Inputs, is_below, rows::Row, Action, Plan, Reason, Which};
+use crate::{pair::Pair, scan::Node, state::Record};
 
 /// Why a destination edited since the last sync is not overwritten.
 const DESTINATION_CHANGED: &str = "conflict: destination changed since last sync";
@@ -24,8 +20,8 @@ enum FileState<'a> {
     Dir,
 }
 
-fn state_of<'t>(tree: &'t Tree, path: &str) -> FileState<'t> {
-    match tree.nodes.get(path) {
+fn state_of(node: Option<&Node>) -> FileState<'_> {
+    match node {
         None => FileState::Absent,
         Some(node) if node.is_dir() => FileState::Dir,
         Some(node) => FileState::File(node),
@@ -39,14 +35,14 @@ impl<'a> OneWay<'a> {
         let inputs = &self.inputs;
         let (paths, hashes, mut plan) = inputs.start();
         let mut type_conflicts: Vec<&str> = Vec::new();
+        let mut rows = inputs.rows();
         for path in paths {
             // Nothing below an unsettled file/directory conflict is copied or deleted.
             if type_conflicts.iter().any(|dir| is_below(path, dir)) {
                 continue;
             }
-            let kinds = inputs
-                .trees
-                .map(|_, tree| tree.nodes.get(path).map(|n| n.is_dir()));
+            let row = rows.at(path);
+            let kinds = row.nodes.map(|_, node| node.map(|n| n.is_dir()));
             if let Pair {
                 source: Some(a),
                 destination: Some(b),
@@ -56,8 +52,8 @@ impl<'a> OneWay<'a> {
                     type_conflicts.push(path);
                 }
             }
-            if let Some(action) = self.classify(path, &hashes) {
-                plan.actions.push(action);
+            if let Some(action) = self.classify(path, row, &hashes) {
+                plan.push(action);
             }
         }
         if inputs.options.delete_unmatched {
@@ -78,14 +74,10 @@ impl<'a> OneWay<'a> {
         plan
     }
 
-    fn classify(&self, path: &str, hashes: &Hashes) -> Option<Action> {
+    fn classify(&self, path: &str, row: Row, hashes: &Hashes) -> Option<Action> {
         let path_owned = path.to_string();
-        let base = self.inputs.baseline.records.get(path);
-        let trees = self.inputs.trees;
-        match (
-            state_of(trees.source, path),
-            state_of(trees.destination, path),
-        ) {
+        let base = row.record;
+        match (state_of(row.nodes.source), state_of(row.nodes.destination)) {
             (FileState::Dir, FileState::Absent) => Some(Action::Mkdir {
                 path: path_owned,
                 on: Which::Destination,
@@ -124,15 +116,23 @@ impl<'a> OneWay<'a> {
                 to: Which::Destination,
             }),
             (FileState::File(s), FileState::File(d)) => {
-                Some(self.classify_both(path, s, d, hashes))
+                Some(self.classify_both(path, s, d, row.file_record(), hashes))
             }
             (FileState::Absent, FileState::File(d)) => {
-                self.classify_deleted_source(path, d, hashes)
+                self.classify_deleted_source(path, d, row.file_record(), hashes)
             }
         }
     }
 
-    fn classify_both(&self, path: &str, s: &Node, d: &Node, hashes: &Hashes) -> Action {
+    /// A file on both sides; `record` is the baseline's record of it as a file.
+    fn classify_both(
+        &self,
+        path: &str,
+        s: &Node,
+        d: &Node,
+        record: Option<&Record>,
+        hashes: &Hashes,
+    ) -> Action {
         let inputs = &self.inputs;
         let nodes = Pair::new(s, d);
         let transfer = |reason| Action::Transfer {
@@ -153,7 +153,7 @@ impl<'a> OneWay<'a> {
             return transfer(Reason::Modified);
         }
         if inputs.options.size_only {
-            return self.classify_by_size(path, s, d);
+            return self.classify_by_size(path, s, d, record);
         }
         let failed = |why: String| Action::Failed {
             path: path.to_string(),
@@ -164,7 +164,7 @@ impl<'a> OneWay<'a> {
             record: record.map(Box::new),
             unchanged_file: true,
         };
-        let Some(base) = inputs.file_record(path) else {
+        let Some(base) = record else {
             return match inputs.equal_now(path, nodes, hashes) {
                 Ok(Some(record)) => kept(Some(record)),
                 Ok(None) => transfer(Reason::Modified),
@@ -202,7 +202,7 @@ impl<'a> OneWay<'a> {
     /// without the flag still compares them); different sizes are sent, unless the destination
     /// changed since the last sync — told by its stat alone, so a touched file counts as changed:
     /// a conflict, never an overwrite.
-    fn classify_by_size(&self, path: &str, s: &Node, d: &Node) -> Action {
+    fn classify_by_size(&self, path: &str, s: &Node, d: &Node, record: Option<&Record>) -> Action {
         if s.size == d.size {
             return Action::Keep {
                 path: path.to_string(),
@@ -210,10 +210,8 @@ impl<'a> OneWay<'a> {
                 unchanged_file: true,
             };
         }
-        let destination_changed = self
-            .inputs
-            .file_record(path)
-            .is_some_and(|base| self.inputs.stat_changed(Which::Destination, d, base));
+        let destination_changed =
+            record.is_some_and(|base| self.inputs.stat_changed(Which::Destination, d, base));
         if destination_changed {
             return Action::Conflict {
                 path: path.to_string(),
@@ -228,7 +226,13 @@ impl<'a> OneWay<'a> {
         }
     }
 
-    fn classify_deleted_source(&self, path: &str, d: &Node, hashes: &Hashes) -> Option<Action> {
+    fn classify_deleted_source(
+        &self,
+        path: &str,
+        d: &Node,
+        record: Option<&Record>,
+        hashes: &Hashes,
+    ) -> Option<Action> {
         let inputs = &self.inputs;
         if !inputs.options.delete {
             return None;
@@ -237,7 +241,7 @@ impl<'a> OneWay<'a> {
             path: path.to_string(),
             on: Which::Destination,
         };
-        let Some(base) = inputs.file_record(path) else {
+        let Some(base) = record else {
             return Some(delete);
         };
         if inputs.options.force {

@@ -13,6 +13,7 @@ use super::{
     inputs::Inputs,
     is_below,
     resolve::{conflict_name, Change, Conflict, ConflictKind, Decision, Version},
+    rows::Row,
     Action, Plan, Reason, Which,
 };
 use crate::{pair::Pair, scan::Node, state::Record};
@@ -59,8 +60,9 @@ impl<'a> TwoWay<'a> {
         let inputs = &self.inputs;
         let (paths, hashes, mut plan) = inputs.start();
         let mut cells = BTreeMap::new();
+        let mut rows = inputs.rows();
         for &path in &paths {
-            match self.cell(path, &hashes) {
+            match self.cell(path, rows.at(path), &hashes) {
                 Ok(cell) => {
                     cells.insert(path, cell);
                 }
@@ -124,9 +126,8 @@ impl<'a> TwoWay<'a> {
         })
     }
 
-    fn cell(&self, path: &str, hashes: &Hashes) -> Result<Cell<'a>, String> {
-        let nodes = Pair::from_fn(|which| self.inputs.trees[which].nodes.get(path));
-        let record = self.inputs.baseline.records.get(path);
+    fn cell(&self, path: &str, row: Row<'a>, hashes: &Hashes) -> Result<Cell<'a>, String> {
+        let Row { nodes, record } = row;
         let [source, destination] =
             Which::BOTH.map(|which| self.state(which, path, nodes[which], record, hashes));
         Ok(Cell {
@@ -392,7 +393,7 @@ impl<'a> TwoWay<'a> {
                 why: "internal error: unclassified bisync case".into(),
             },
         };
-        plan.actions.push(action);
+        plan.push(action);
     }
 }
 

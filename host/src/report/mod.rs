@@ -97,6 +97,11 @@ pub enum Event<'a> {
 pub trait Reporter: Sync {
     /// One event; `dry_run` marks events of a run that changes nothing.
     fn event(&self, event: &Event<'_>, dry_run: bool);
+    /// Does it look at each unchanged file ([`Event::Unchanged`])? When not, a run counts them
+    /// without holding one planned action per file.
+    fn wants_unchanged(&self) -> bool {
+        true
+    }
     /// Entries listed while scanning (both sides together), as they come.
     fn listed(&self, _entries: u64) {}
     /// Work about to start: this many transfers of this many bytes in total.
@@ -112,6 +117,10 @@ pub struct Silent;
 
 impl Reporter for Silent {
     fn event(&self, _event: &Event<'_>, _dry_run: bool) {}
+
+    fn wants_unchanged(&self) -> bool {
+        false
+    }
 }
 
 /// The counts of a run.

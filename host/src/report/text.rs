@@ -181,6 +181,10 @@ impl Reporter for TextReporter {
         }
     }
 
+    fn wants_unchanged(&self) -> bool {
+        self.verbose
+    }
+
     fn listed(&self, entries: u64) {
         if !self.progress {
             return;

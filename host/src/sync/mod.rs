@@ -179,6 +179,9 @@ impl RunPair<'_, '_> {
             a_side,
             options,
             two_way: self.two_way,
+            list_unchanged: reporter.wants_unchanged()
+                || options.fail_fast
+                || crate::plugins::host_services::debug_enabled(),
         });
         // The plan is made: the baseline becomes the session's working copy (one copy in
         // memory, not two — a 100k-file baseline is tens of MiB).

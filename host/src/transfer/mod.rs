@@ -139,6 +139,7 @@ impl<'a> Executor<'a> {
         state: Option<StateSession>,
         mut summary: Summary,
     ) -> Result<Summary> {
+        summary.unchanged += plan.unchanged_unlisted;
         if self.options.fail_fast {
             if let Some(stop_at) = plan.actions.iter().position(Action::stops_fail_fast) {
                 plan.actions.truncate(stop_at + 1);
@@ -636,7 +637,11 @@ impl Run<'_, '_> {
                 pending: false,
             },
             CompareBy::Version => {
-                let token = entry.token.as_ref().map(|t| t.to_string()).into_option();
+                let token = entry
+                    .token
+                    .as_ref()
+                    .map(|t| crate::token::Token::from(t.as_str()))
+                    .into_option();
                 let mtime_ns = entry.mtime_ns.into_option();
                 // Neither a token nor an mtime: the backend assigns the version later.
                 let pending = token.is_none() && mtime_ns.is_none();
