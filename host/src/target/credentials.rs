@@ -234,6 +234,12 @@ fn parse_netrc(text: &str, host: &str, user: Option<&str>) -> Netrc {
 #[cfg(feature = "keyring")]
 fn keyring_lookup(host: &str, user: &str) -> Option<String> {
     let account = format!("{user}@{host}");
+    if !keyring_reachable() {
+        crate::plugins::host_services::debug(&format!(
+            "keyring: not asked for {account}: no D-Bus session bus, so no Secret Service"
+        ));
+        return None;
+    }
     match keyring::Entry::new("ferry", &account).and_then(|entry| entry.get_password()) {
         Ok(password) => Some(password),
         Err(error) => {
@@ -243,6 +249,46 @@ fn keyring_lookup(host: &str, user: &str) -> Option<String> {
             None
         }
     }
+}
+
+/// Could a keyring service answer? On Linux and the BSDs the Secret Service is reached over
+/// the D-Bus session bus, which the client finds through `$DBUS_SESSION_BUS_ADDRESS`, else at
+/// the socket `$XDG_RUNTIME_DIR/bus` (`/run/user/EUID/bus`) — zbus's `Address::session`. With
+/// neither there is nobody to ask, and asking anyway loads and starts the whole D-Bus client:
+/// about 2 MiB of a transfer's memory, for an answer known in advance. Elsewhere (Keychain,
+/// Windows Credential Manager) the keyring is always there to ask.
+#[cfg(feature = "keyring")]
+fn keyring_reachable() -> bool {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        session_bus_reachable(
+            std::env::var_os("DBUS_SESSION_BUS_ADDRESS").as_deref(),
+            std::env::var_os("XDG_RUNTIME_DIR").as_deref(),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            unsafe { libc::geteuid() },
+        )
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    true
+}
+
+/// [`keyring_reachable`] from the environment it reads: a bus address names a bus (which may
+/// still refuse: the lookup then fails quietly); without one, the bus socket must exist.
+#[cfg(all(feature = "keyring", unix, not(target_os = "macos")))]
+fn session_bus_reachable(
+    address: Option<&std::ffi::OsStr>,
+    runtime_dir: Option<&std::ffi::OsStr>,
+    euid: u32,
+) -> bool {
+    if address.is_some() {
+        return true;
+    }
+    let runtime_dir = runtime_dir.map_or_else(
+        || std::path::PathBuf::from(format!("/run/user/{euid}")),
+        std::path::PathBuf::from,
+    );
+    // A socket, or anything else there: only a missing path is proof of no bus.
+    std::fs::symlink_metadata(runtime_dir.join("bus")).is_ok()
 }
 
 /// Stores `password` in the system keyring where [`keyring_lookup`] finds it.
@@ -277,6 +323,32 @@ mod tests {
     fn a_missing_keyring_service_is_a_quiet_fallback() {
         // CI machines run no Secret Service: the lookup finds nothing and does not fail.
         assert_eq!(keyring_lookup("127.0.0.1", "ferry-no-such-account"), None);
+    }
+
+    #[cfg(all(feature = "keyring", unix, not(target_os = "macos")))]
+    #[test]
+    fn the_session_bus_is_looked_for_where_the_d_bus_client_looks() {
+        use std::ffi::OsStr;
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = Some(dir.path().as_os_str());
+        assert!(
+            !session_bus_reachable(None, runtime, 0),
+            "no address, no socket"
+        );
+        assert!(session_bus_reachable(
+            Some(OsStr::new("unix:path=/nowhere")),
+            runtime,
+            0
+        ));
+        std::fs::write(dir.path().join("bus"), "").unwrap();
+        assert!(
+            session_bus_reachable(None, runtime, 0),
+            "the socket is there"
+        );
+        assert!(
+            !session_bus_reachable(None, None, u32::MAX),
+            "/run/user/EUID/bus without $XDG_RUNTIME_DIR"
+        );
     }
 
     #[test]
