@@ -111,3 +111,25 @@ fn a_no_op_lists_each_directory_with_two_commands_and_asks_opts_once() {
         assert_eq!(count(&sent, verb), 0, "{verb} in {sent:?}");
     }
 }
+
+/// A sync to a remote directory that does not exist yet learns so from one failed CWD and an
+/// MLST, never a second CWD: pure-ftpd pauses each further failed CWD in a row 100 ms longer
+/// (src/ftpd.c, docwd), which every first sync to a new directory used to wait out.
+#[test]
+fn a_missing_root_costs_one_failed_cwd() {
+    let server = FtpServer::start(Kind::PureFtpd);
+    let pair = Pair::new();
+    put(&pair.src, "f.txt", b"one");
+    let (src, url) = (pair.src.to_str().unwrap(), server.url("new/site"));
+    let run = pair.ferry_with_password(&["sync", "-vvv", src, &url]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.summary.starts_with("1 uploaded"), "{}", run.stdout);
+    let sent = commands(&run);
+    assert_eq!(count(&sent, "CWD"), 1, "{sent:?}");
+    // The root's MLST, then the upload's read-back of the temporary file.
+    assert_eq!(count(&sent, "MLST"), 2, "{sent:?}");
+    assert_eq!(
+        std::fs::read(server.root.join("new/site/f.txt")).unwrap(),
+        b"one"
+    );
+}

@@ -216,6 +216,31 @@ impl<C: Connector> FtpBackend<C> {
             .ok_or_else(|| (format!("{command}: unreadable reply {text:?}"), None))
     }
 
+    /// `path`'s entry from `MLST` (the server must offer it): a refusal is NOT_FOUND. The root's
+    /// `cdir`/`pdir` facts read as a directory.
+    pub(super) fn mlst_on(&self, conn: &mut Conn<C>, path: &str) -> Result<Entry, BackendError> {
+        let absolute = self.absolute(path);
+        let (_, name) = parent_and_name(path);
+        match conn.ftp().mlst(Some(&absolute)) {
+            Ok(line) => match parse_mlsd_line(&line) {
+                Ok(Some(mut entry)) => {
+                    entry.name = name.into();
+                    Ok(entry)
+                }
+                Ok(None) if path.is_empty() => Ok(Entry::directory("")),
+                _ => Err(BackendError::new(
+                    ErrorKind::OTHER,
+                    format!(
+                        "{}: MLST {absolute}: unreadable reply {line:?}",
+                        self.server()
+                    ),
+                )),
+            },
+            Err(e) if reply_code(&e) == Some(550) => Err(BackendError::not_found(path)),
+            Err(e) => Err(self.failed_on(conn, &format!("MLST {absolute}"), e)),
+        }
+    }
+
     pub(super) fn stat_on(&self, conn: &mut Conn<C>, path: &str) -> Result<Entry, BackendError> {
         let absolute = self.absolute(path);
         if path.is_empty() {
@@ -226,23 +251,7 @@ impl<C: Connector> FtpBackend<C> {
         }
         let (parent, name) = parent_and_name(path);
         if self.features.mlst {
-            return match conn.ftp().mlst(Some(&absolute)) {
-                Ok(line) => match parse_mlsd_line(&line) {
-                    Ok(Some(mut entry)) => {
-                        entry.name = name.into();
-                        Ok(entry)
-                    }
-                    _ => Err(BackendError::new(
-                        ErrorKind::OTHER,
-                        format!(
-                            "{}: MLST {absolute}: unreadable reply {line:?}",
-                            self.server()
-                        ),
-                    )),
-                },
-                Err(e) if reply_code(&e) == Some(550) => Err(BackendError::not_found(path)),
-                Err(e) => Err(self.failed_on(conn, &format!("MLST {absolute}"), e)),
-            };
+            return self.mlst_on(conn, path);
         }
         match self.list_on(conn, parent) {
             Ok(listing) => {
@@ -302,7 +311,16 @@ impl<C: Connector> FtpBackend<C> {
             Err(error) if reply_code(&error) == Some(550) => {
                 // CWD or MLSD refused: a file, or nothing at all.
                 self.forget_dirs(&absolute);
-                match self.stat_on(&mut conn, dir) {
+                let stat = if dir.is_empty() && self.features.mlst {
+                    // The root is stat'ed with CWD, which just failed: pure-ftpd pauses each
+                    // further failed CWD in a row 100 ms longer (src/ftpd.c, docwd:
+                    // `usleep2(cwd_failures * DIRSCAN_FAILURE_DELAY)`), which a sync to a new
+                    // remote directory paid on every run. MLST answers without the pause.
+                    self.mlst_on(&mut conn, dir)
+                } else {
+                    self.stat_on(&mut conn, dir)
+                };
+                match stat {
                     Ok(entry) if !entry.is_dir() => Err(BackendError::new(
                         ErrorKind::INVALID_INPUT,
                         format!("{dir}: not a directory"),
