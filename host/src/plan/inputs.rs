@@ -58,11 +58,6 @@ impl<'a> Inputs<'a> {
         self.baseline.records.get(path).filter(|r| !r.dir)
     }
 
-    /// The file `path` on side `which`, if that side has a file there.
-    pub fn file(&self, which: Which, path: &str) -> Option<&'a Node> {
-        self.trees[which].nodes.get(path).filter(|n| n.is_file())
-    }
-
     /// A walk giving the [`Row`] of each examined path, asked in path order.
     pub fn rows(&self) -> Rows<'a> {
         Rows::new(self.trees, &self.baseline.records)
