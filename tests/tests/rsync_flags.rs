@@ -212,6 +212,52 @@ fn backup_dir_keeps_what_a_run_replaces_or_deletes() {
 }
 
 #[test]
+fn backup_dir_keeps_a_file_below_a_name_an_earlier_backup_holds() {
+    // `b` was a file, kept as `.old/b` when it went; it is now a directory whose `b/x` is
+    // replaced. `.old/b` cannot hold `x`, so the directory on the way gets the first numbered
+    // name that is free or a directory, and every later run uses the same one.
+    let pair = Pair::new();
+    put(&pair.dst, ".old/b", b"file b");
+    put(&pair.src, "b/x", b"x1");
+    let backup = ["--backup-dir", ".old", "--delete"];
+    pair.sync(&backup);
+    put(&pair.src, "b/x", b"x1 v2");
+    let run = pair.sync(&backup);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    put(&pair.src, "b/x", b"x2 longer");
+    put(&pair.src, "b/y", b"y1");
+    pair.sync(&backup);
+    put(&pair.src, "b/x", b"x3");
+    put(&pair.src, "b/y", b"y2 longer");
+    pair.sync(&backup).expect(
+        0,
+        &["↑ b/x (modified)", "↑ b/y (modified)"],
+        "2 uploaded, 0 downloaded, 0 unchanged, 0 conflicts, 0 invalid, 0 deleted, 0 failed",
+    );
+    assert_eq!(
+        text_tree(&pair.dst),
+        entries(&[
+            (".old/", ""),
+            (".old/b", "file b"),
+            (".old/b.~1~/", ""),
+            (".old/b.~1~/x", "x1"),
+            (".old/b.~1~/x.~1~", "x1 v2"),
+            (".old/b.~1~/x.~2~", "x2 longer"),
+            (".old/b.~1~/y", "y1"),
+            ("b/", ""),
+            ("b/x", "x3"),
+            ("b/y", "y2 longer"),
+        ])
+    );
+    // Converged: nothing left to do.
+    pair.sync(&backup).expect(
+        0,
+        &[],
+        "0 uploaded, 0 downloaded, 2 unchanged, 0 conflicts, 0 invalid, 0 deleted, 0 failed",
+    );
+}
+
+#[test]
 fn backup_dir_in_a_bisync_keeps_each_sides_losers_on_that_side() {
     let pair = Pair::new();
     put(&pair.src, "edited.txt", b"v1");

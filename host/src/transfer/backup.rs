@@ -8,9 +8,11 @@
 //!   replaces it. A move would open a moment with nothing under the name, and a bisync that
 //!   died there would read the gap as a deletion.
 //! - An earlier backup is never overwritten: a name already taken gets `.~N~` (GNU `cp
-//!   --backup=numbered`), the first free `N`.
+//!   --backup=numbered`), the first free `N`. So does a directory on the way whose name an
+//!   earlier backup of a file holds (`b` was a file, backed up as `DIR/b`, and is now a
+//!   directory whose `b/x` is replaced: kept as `DIR/b.~1~/x`).
 
-use ferry_plugin_api::{BackendError, Capabilities, ErrorKind};
+use ferry_plugin_api::{BackendError, Capabilities, Entry, ErrorKind};
 
 use super::{copy_file_as, Run};
 use crate::{pair::Which, plugins::host_services};
@@ -107,30 +109,89 @@ impl Run<'_, '_> {
 
     /// A free name for the backup of `path` below `dir` on side `on`, its directory created.
     fn backup_name(&self, on: Which, dir: &str, path: &str) -> Result<String, BackendError> {
-        let backend = self.executor.side(on).backend;
         let first = format!("{dir}/{path}");
-        if let Some((parent, _)) = first.rsplit_once('/') {
-            backend
-                .mkdir(parent)
-                .map_err(|e| not_kept(e, &first, "replaced or deleted"))?;
+        let parent = match path.rsplit_once('/') {
+            Some((parent, _)) => self.backup_parent(on, dir, parent, &first)?,
+            None => {
+                self.executor
+                    .side(on)
+                    .backend
+                    .mkdir(dir)
+                    .map_err(|e| not_kept(e, &first, "replaced or deleted"))?;
+                dir.to_owned()
+            }
+        };
+        let leaf = path.rsplit_once('/').map_or(path, |(_, leaf)| leaf);
+        self.free_name(on, &format!("{parent}/{leaf}"), |_| false)?
+            .ok_or_else(|| too_many(&first))
+    }
+
+    /// The directory below `dir` that holds the backups of the files in `parent`, created:
+    /// `dir/parent` where that is or can be a directory. Where an earlier backup of a file
+    /// takes one of its components' names (a path that was a file and is now a directory),
+    /// that component gets the first numbered name that is a directory or free, so the backup
+    /// goes beside the earlier one instead of failing on every run.
+    fn backup_parent(
+        &self,
+        on: Which,
+        dir: &str,
+        parent: &str,
+        first: &str,
+    ) -> Result<String, BackendError> {
+        let backend = self.executor.side(on).backend;
+        let wanted = format!("{dir}/{parent}");
+        if backend.mkdir(&wanted).is_ok() {
+            return Ok(wanted);
         }
+        backend
+            .mkdir(dir)
+            .map_err(|e| not_kept(e, first, "replaced or deleted"))?;
+        let mut current = dir.to_owned();
+        for component in parent.split('/') {
+            let wanted = format!("{current}/{component}");
+            let name = self
+                .free_name(on, &wanted, |entry| entry.is_dir())?
+                .ok_or_else(|| too_many(&wanted))?;
+            backend
+                .mkdir(&name)
+                .map_err(|e| not_kept(e, first, "replaced or deleted"))?;
+            current = name;
+        }
+        Ok(current)
+    }
+
+    /// `name`, else `name.~N~` with the first `N` that is free on side `on` or that `usable`
+    /// accepts as it is; `None` when all of them are taken.
+    fn free_name(
+        &self,
+        on: Which,
+        name: &str,
+        usable: impl Fn(&Entry) -> bool,
+    ) -> Result<Option<String>, BackendError> {
+        let backend = self.executor.side(on).backend;
         for n in 0..=MAX_NUMBERED {
-            let name = if n == 0 {
-                first.clone()
+            let candidate = if n == 0 {
+                name.to_owned()
             } else {
-                format!("{first}.~{n}~")
+                format!("{name}.~{n}~")
             };
-            match backend.stat(&name) {
-                Err(e) if e.kind == ErrorKind::NOT_FOUND => return Ok(name),
+            match backend.stat(&candidate) {
+                Err(e) if e.kind == ErrorKind::NOT_FOUND => return Ok(Some(candidate)),
                 Err(e) => return Err(e),
+                Ok(entry) if usable(&entry) => return Ok(Some(candidate)),
                 Ok(_) => {}
             }
         }
-        Err(BackendError::new(
-            ErrorKind::ALREADY_EXISTS,
-            format!("{first} and {MAX_NUMBERED} numbered backups of it exist already; not replaced without a backup"),
-        ))
+        Ok(None)
     }
+}
+
+/// No free numbered name was left for a backup.
+fn too_many(first: &str) -> BackendError {
+    BackendError::new(
+        ErrorKind::ALREADY_EXISTS,
+        format!("{first} and {MAX_NUMBERED} numbered backups of it exist already; not replaced without a backup"),
+    )
 }
 
 /// A backup that failed: the file stays as it was, and the message says why.
