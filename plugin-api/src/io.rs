@@ -77,6 +77,13 @@ pub enum CopyError {
 /// The buffer [`copy_exact`] streams through (smaller for a file announced smaller).
 pub const COPY_BUFFER: usize = 256 * 1024;
 
+/// The buffer for a write that sends into a socket (FTP's data connection): small enough that
+/// the bytes just read are still in the CPU's cache when the hash and the kernel's copy into
+/// the socket read them, and that sender and receiver take turns in small steps. Measured on a
+/// 1 GiB upload to pure-ftpd on loopback (2 cores): 32 KiB took about a fifth less CPU and
+/// wall time than 256 KiB, 16 KiB more again.
+pub const SOCKET_COPY_BUFFER: usize = 32 * 1024;
+
 /// The buffer for a stream of `size` bytes, if known: no larger than the stream plus the one
 /// byte that shows whether it ends there, and never above `limit`. A small file then costs no
 /// large allocation (nor zeroing it): with many small files that was a tenth of a local copy.
@@ -96,7 +103,18 @@ pub fn copy_exact(
     size: Option<u64>,
     path: &str,
 ) -> Result<u64, CopyError> {
-    let mut buffer = buffer_for(size, COPY_BUFFER);
+    copy_exact_through(source, sink, size, path, COPY_BUFFER)
+}
+
+/// [`copy_exact`] through a buffer of at most `limit` bytes (e.g. [`SOCKET_COPY_BUFFER`]).
+pub fn copy_exact_through(
+    source: &mut dyn Read,
+    sink: &mut dyn Write,
+    size: Option<u64>,
+    path: &str,
+    limit: usize,
+) -> Result<u64, CopyError> {
+    let mut buffer = buffer_for(size, limit);
     let mut copied: u64 = 0;
     loop {
         let n = match source.read(&mut buffer) {

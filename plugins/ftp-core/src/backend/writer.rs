@@ -6,7 +6,7 @@
 use std::io::Read;
 
 use ferry_plugin_api::{
-    io::{copy_exact, CopyError},
+    io::{copy_exact_through, CopyError, SOCKET_COPY_BUFFER},
     BackendError, Entry, ErrorKind,
 };
 use suppaftp::{FtpError, Status};
@@ -189,7 +189,7 @@ impl<C: Connector> FtpBackend<C> {
             }
         };
         let mut guarded = StallGuard::new(&mut stream, self.pool.settings().timeout);
-        let copied = copy_exact(source, &mut guarded, size, path);
+        let copied = copy_exact_through(source, &mut guarded, size, path, SOCKET_COPY_BUFFER);
         let (sent, size_error) = match copied {
             Ok(sent) => (sent, None),
             Err(CopyError::Size(error)) => (0, Some(error)),
