@@ -3,7 +3,8 @@
 //! counts are exact: per uploaded file EPSV, STOR, MFMT, MLST, RNFR and RNTO (no stat before,
 //! no SIZE, no MKD or CWD where the scan listed the directory); per deleted file DELE; per
 //! listed directory EPSV and MLSD (with a CWD for the root only); and per connection USER,
-//! PASS and TYPE, with OPTS UTF8 asked once per run.
+//! PASS and TYPE, with OPTS UTF8 asked once per run. An upload's MFMT and MLST go in one
+//! write, and so do its RNFR and RNTO.
 
 use ferry_tests::{servers::*, *};
 
@@ -76,6 +77,20 @@ fn a_modify_run_sends_six_commands_per_upload_and_one_per_delete() {
         ("OPTS", 1),
     ] {
         assert_eq!(count(&sent, verb), expected, "{verb} in {sent:?}");
+    }
+    // MFMT with MLST, and RNFR with RNTO, each go as one write: no reply comes between the
+    // two, so an upload's four closing commands cost two round trips, not four.
+    let traffic: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.split("[ftp] ").nth(1))
+        .collect();
+    for (first, second) in [("> MFMT ", "> MLST "), ("> RNFR ", "> RNTO ")] {
+        let pipelined = traffic
+            .windows(2)
+            .filter(|w| w[0].starts_with(first) && w[1].starts_with(second))
+            .count();
+        assert_eq!(pipelined, 6, "{first}then {second}in {traffic:#?}");
     }
 }
 

@@ -219,9 +219,20 @@ impl<C: Connector> FtpBackend<C> {
     /// `path`'s entry from `MLST` (the server must offer it): a refusal is NOT_FOUND. The root's
     /// `cdir`/`pdir` facts read as a directory.
     pub(super) fn mlst_on(&self, conn: &mut Conn<C>, path: &str) -> Result<Entry, BackendError> {
+        let reply = conn.ftp().mlst(Some(&self.absolute(path)));
+        self.mlst_entry(conn, path, reply)
+    }
+
+    /// The entry of `path` from the fact line of its `MLST` reply.
+    pub(super) fn mlst_entry(
+        &self,
+        conn: &mut Conn<C>,
+        path: &str,
+        reply: Result<String, FtpError>,
+    ) -> Result<Entry, BackendError> {
         let absolute = self.absolute(path);
         let (_, name) = parent_and_name(path);
-        match conn.ftp().mlst(Some(&absolute)) {
+        match reply {
             Ok(line) => match parse_mlsd_line(&line) {
                 Ok(Some(mut entry)) => {
                     entry.name = name.into();

@@ -124,8 +124,11 @@ impl<C: Connector> FtpBackend<C> {
             self.check_stored_size(path, sent, stored)?;
             return Ok(None);
         }
-        self.set_mtime_on(conn, &temp, mtime_ns)?;
-        let entry = match self.stat_on(conn, temp_path) {
+        let entry = match (mtime_ns, self.features.mfmt) {
+            (Some(ns), true) => self.set_mtime_and_mlst(conn, temp_path, ns),
+            _ => self.stat_on(conn, temp_path),
+        };
+        let entry = match entry {
             Err(error) if error.kind == ErrorKind::NOT_FOUND => {
                 return Err(BackendError::new(
                     ErrorKind::OTHER,
@@ -151,6 +154,59 @@ impl<C: Connector> FtpBackend<C> {
         }
         self.check_stored_size(path, sent, Some(entry.size))?;
         Ok(Some(entry))
+    }
+
+    /// `MFMT` and `MLST` of `path` sent at once (`vendor/suppaftp/FERRY-PATCH.md` says why
+    /// that changes no outcome): one round trip where two were.
+    fn set_mtime_and_mlst(
+        &self,
+        conn: &mut Conn<C>,
+        path: &str,
+        mtime_ns: i64,
+    ) -> Result<Entry, BackendError> {
+        let absolute = self.absolute(path);
+        let mfmt = format!("MFMT {} {absolute}", format_fact_time(mtime_ns));
+        let mlst = format!("MLST {absolute}");
+        let replies = conn.ftp().custom_commands_pipelined(&[
+            (&mfmt, &[Status::File]),
+            (&mlst, &[Status::RequestedFileActionOk]),
+        ]);
+        let (mfmt_reply, mlst_reply) = match replies {
+            Ok(replies) => {
+                let mut replies = replies.into_iter();
+                match (replies.next(), replies.next()) {
+                    (Some(mfmt_reply), Some(mlst_reply)) => (mfmt_reply, mlst_reply),
+                    _ => unreachable!("one reply per command"),
+                }
+            }
+            Err(error) => return Err(self.failed_on(conn, &mfmt, error)),
+        };
+        if let Err(error) = mfmt_reply {
+            return Err(self.failed_on(conn, &mfmt, error));
+        }
+        let fact_line = mlst_reply.and_then(|reply| {
+            let text = conn.ftp().reply_text(&reply);
+            match text.lines().nth(1).map(str::trim) {
+                Some(line) if !line.is_empty() => Ok(line.to_owned()),
+                _ => Err(FtpError::BadResponse),
+            }
+        });
+        self.mlst_entry(conn, path, fact_line)
+    }
+
+    /// `RNFR` and `RNTO` sent at once (`vendor/suppaftp/FERRY-PATCH.md`: an `RNTO` after a
+    /// refused `RNFR` is refused too); the first refusal is the answer, as with one at a time.
+    fn rename_pipelined(&self, conn: &mut Conn<C>, from: &str, to: &str) -> Result<(), FtpError> {
+        let rnfr = format!("RNFR {from}");
+        let rnto = format!("RNTO {to}");
+        // Some non-compliant servers (bftpd) answer RNTO with 200, as suppaftp's `rename` allows.
+        conn.ftp()
+            .custom_commands_pipelined(&[
+                (&rnfr, &[Status::RequestFilePending]),
+                (&rnto, &[Status::RequestedFileActionOk, Status::CommandOk]),
+            ])?
+            .into_iter()
+            .try_for_each(|reply| reply.map(|_| ()))
     }
 
     /// `MFMT` of `absolute`, where a time is given and the server has the command.
@@ -269,7 +325,7 @@ impl<C: Connector> FtpBackend<C> {
         path: &str,
     ) -> Result<(), BackendError> {
         let command = || format!("RNFR {from} / RNTO {to}");
-        let first = match conn.ftp().rename(from, to) {
+        let first = match self.rename_pipelined(conn, from, to) {
             Ok(()) => return Ok(()),
             Err(error) if is_connection_failure(&error) => {
                 return Err(self.failed_on(conn, &command(), error))
