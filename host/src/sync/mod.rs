@@ -151,29 +151,18 @@ impl RunPair<'_, '_> {
         let paths = StatePaths::new(state_dir, &first.label, &second.label);
         let first_is_a = paths.is_side_a(&first.label);
         let legacy = legacy_pairs(first, second);
-        let open_baseline = || -> Result<(Option<StateStore>, Baseline)> {
-            if options.dry_run {
-                let baseline = match store::find_legacy(&paths, first_is_a, &legacy)? {
-                    Some(found) if !paths.exists() => found,
-                    _ => store::load(&paths)?,
-                };
-                Ok((None, baseline))
-            } else {
-                store::adopt_legacy(&paths, first_is_a, &legacy)?;
-                let (store, baseline) = StateStore::open(paths, options.checkpoint_every)?;
-                Ok((Some(store), baseline))
-            }
+        let (store, baseline): (Option<StateStore>, Baseline) = if options.dry_run {
+            let baseline = match store::find_legacy(&paths, first_is_a, &legacy)? {
+                Some(found) if !paths.exists() => found,
+                _ => store::load(&paths)?,
+            };
+            (None, baseline)
+        } else {
+            store::adopt_legacy(&paths, first_is_a, &legacy)?;
+            let (store, baseline) = StateStore::open(paths, options.checkpoint_every)?;
+            (Some(store), baseline)
         };
-        // Scanning only reads, so the baseline loads while both sides are listed rather than
-        // before: on a no-op the load is otherwise a few milliseconds on the critical path. A
-        // baseline that cannot be opened (another run holds the lock) is still the error shown.
-        let (opened, scanned) = std::thread::scope(|scope| {
-            let opening = scope.spawn(open_baseline);
-            let scanned = scan_pair(first, second, options, reporter);
-            (opening.join().expect("baseline load"), scanned)
-        });
-        let (store, baseline) = opened?;
-        let (first_tree, second_tree) = scanned?;
+        let (first_tree, second_tree) = scan_pair(first, second, options, reporter)?;
         let trees = Pair::new(&first_tree, &second_tree);
         for (which, tree) in trees.iter() {
             refuse_vanished_root(tree, self.sides[which], names[which], &baseline)?;
