@@ -778,6 +778,10 @@ impl Model {
                 );
             }
         }
+        // A run stopped by a vanished root changed nothing, its baseline included.
+        if outcome.result.is_err() {
+            return Ok(());
+        }
         // What ferry's baseline should now hold: equal content on both sides, except where the
         // filters kept ferry from looking.
         let examines = |path: &str| self.options(false).filter.examines(path, false);
@@ -807,13 +811,24 @@ impl Model {
                 ..
             }
         );
+        // Any other run records a file it found or left in step, and keeps the records it had;
+        // a file it left different on the two sides without a record (a conflict) has none.
+        let in_step_now = |path: &str| {
+            examines(path)
+                && local_after
+                    .get(path)
+                    .is_some_and(|l| remote_after.get(path) == Some(l))
+        };
         self.recorded = synced
             .keys()
             .filter(|path| {
-                !size_only
-                    || self.recorded.contains(*path)
-                    || (local.get(*path) != remote.get(*path)
-                        && !self.crash.happened.load(Ordering::SeqCst))
+                self.recorded.contains(*path)
+                    || if size_only {
+                        local.get(*path) != remote.get(*path)
+                            && !self.crash.happened.load(Ordering::SeqCst)
+                    } else {
+                        in_step_now(path)
+                    }
             })
             .cloned()
             .collect();
