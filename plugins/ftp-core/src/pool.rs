@@ -125,8 +125,10 @@ impl<C: Connector> Pool<C> {
                         let mut state = inner.state.lock().expect("pool lock");
                         if state.patience.is_none() {
                             state.patience = Some(started.elapsed().min(MAX_PATIENCE));
+                            drop(state);
+                            // Callers that came during the login waited without a deadline.
+                            inner.available.notify_all();
                         }
-                        drop(state);
                         Ok(self.lend(ftp))
                     }
                     Err(error) => {
@@ -136,25 +138,7 @@ impl<C: Connector> Pool<C> {
                     }
                 };
             }
-            let mut timeout = None;
-            if let (true, Some(patience)) = (state.open < state.max, state.patience) {
-                let since = *state.short_since.get_or_insert_with(Instant::now);
-                let waited = since.elapsed();
-                if waited >= patience {
-                    // Demand has outlasted a login: one new connection per caller waiting
-                    // (this one included) that none being opened will serve.
-                    let wanted = (state.waiting + 1).saturating_sub(state.opening);
-                    for _ in 0..wanted.min(state.max - state.open) {
-                        state.open += 1;
-                        state.opening += 1;
-                        let pool = self.inner.clone();
-                        std::thread::spawn(move || open_in_background(&pool));
-                    }
-                    state.short_since = Some(Instant::now());
-                } else {
-                    timeout = Some(patience - waited);
-                }
-            }
+            let timeout = self.grow_if_starved(&mut state);
             state.waiting += 1;
             state = match timeout {
                 Some(timeout) => {
@@ -168,6 +152,27 @@ impl<C: Connector> Pool<C> {
             };
             state.waiting -= 1;
         }
+    }
+
+    /// With the caller about to wait: once callers have waited a login's time, opens one
+    /// connection per caller waiting (this one included) that none being opened will serve,
+    /// within the limit. Returns how much longer to wait before asking again, if anything is
+    /// left to decide by time.
+    fn grow_if_starved(&self, state: &mut State<C::Stream>) -> Option<Duration> {
+        let patience = state.patience.filter(|_| state.open < state.max)?;
+        let waited = state.short_since.get_or_insert_with(Instant::now).elapsed();
+        if waited < patience {
+            return Some(patience - waited);
+        }
+        let wanted = (state.waiting + 1).saturating_sub(state.opening);
+        for _ in 0..wanted.min(state.max - state.open) {
+            state.open += 1;
+            state.opening += 1;
+            let pool = self.inner.clone();
+            std::thread::spawn(move || open_in_background(&pool));
+        }
+        state.short_since = Some(Instant::now());
+        None
     }
 
     fn lend(&self, ftp: ImplFtpStream<C::Stream>) -> Conn<C> {
